@@ -1,0 +1,46 @@
+"""The web application: ``create_app`` builds it; ``wsgi.py`` and the ``surveyapp`` command use it."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFProtect
+
+from .config import from_environment
+from .db import db
+
+csrf = CSRFProtect()
+compress = Compress()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+
+    from . import web
+
+    # The raw-body check must see the request before CSRF parsing consumes it.
+    app.before_request(web.reject_malformed_body)
+    csrf.init_app(app)
+    compress.init_app(app)
+    web.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .campaigns import bp as campaigns_bp
+    from .collect import bp as collect_bp
+
+    app.register_blueprint(collect_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(auth_bp)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

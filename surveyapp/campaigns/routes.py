@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from flask import Response as HttpResponse
+from flask import abort, redirect, render_template, url_for
+from sqlalchemy import select
+
+from .. import qr
+from ..auth import current_user, staff_required
+from ..db import session
+from ..models import Campaign, CollectionPoint, Role
+from . import bp
+from .services import campaign_by_key, form_url, point_links, progress
+
+QR_CACHE = "public, max-age=86400"
+
+
+def _campaign(key: str) -> Campaign:
+    campaign = campaign_by_key(session(), key)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("campaigns.index"))
+
+
+@bp.route("/admin/")
+@staff_required(Role.SCORER)
+def index():
+    campaigns = session().scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.key)).all()
+    return render_template("campaigns/index.html", campaigns=campaigns, user=current_user())
+
+
+@bp.route("/admin/c/<key>/")
+@staff_required(Role.SCORER)
+def campaign(key: str):
+    c = _campaign(key)
+    rows = progress(session(), c)
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        t = totals.setdefault(row.group_name, [0, 0])
+        t[0] += row.target
+        t[1] += row.received
+    return render_template(
+        "campaigns/campaign.html", campaign=c, rows=rows, totals=totals, links=point_links(session(), c),
+        form_url=form_url, user=current_user(),
+    )
+
+
+@bp.route("/admin/c/<key>/posters")
+@staff_required()
+def posters(key: str):
+    c = _campaign(key)
+    return render_template("campaigns/posters.html", campaign=c, links=point_links(session(), c), form_url=form_url)
+
+
+@bp.route("/admin/p/<code>/poster")
+@staff_required()
+def poster(code: str):
+    point = session().scalar(select(CollectionPoint).where(CollectionPoint.code == code))
+    if point is None:
+        abort(404)
+    c = point.group.campaign
+    links = [link for link in point_links(session(), c) if link.code == code]
+    return render_template("campaigns/posters.html", campaign=c, links=links, form_url=form_url)
+
+
+def _point_url(code: str) -> str:
+    if session().scalar(select(CollectionPoint.id).where(CollectionPoint.code == code)) is None:
+        abort(404)
+    return form_url(code)
+
+
+@bp.route("/qr/<code>.png")
+def qr_png(code: str):
+    return HttpResponse(qr.png(_point_url(code)), mimetype="image/png", headers={"Cache-Control": QR_CACHE})
+
+
+@bp.route("/qr/<code>.svg")
+def qr_svg(code: str):
+    return HttpResponse(qr.svg(_point_url(code)), mimetype="image/svg+xml", headers={"Cache-Control": QR_CACHE})

@@ -1,0 +1,17 @@
+"""Collecting answers: the public mobile form behind each QR code."""
+
+from flask import Blueprint
+
+bp = Blueprint("collect", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    from .forms import condition_field, condition_text, field_name
+
+    state.app.jinja_env.globals.update(
+        field_name=field_name, condition_field=condition_field, condition_text=condition_text
+    )
+
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

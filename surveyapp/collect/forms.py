@@ -1,0 +1,205 @@
+"""The response form, built at run time from a questionnaire definition.
+
+Every field still goes through WTForms validation; on top of it, ``ResponseForm.validate``
+applies skip logic (hidden questions are neither required nor stored) and the "required"
+rule, with Vietnamese messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from questionnaires import Question, Questionnaire, QuestionType
+from questionnaires.logic import is_visible
+
+from ..messages import FIELD_ERRORS, VietnameseTranslations
+from ..models import Unit
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One field of the form: a question, asked about one unit (``unit`` is None outside rate_units)."""
+
+    name: str
+    question: Question
+    unit: Unit | None
+    parent: Question | None = None  #: the rate_units question an item belongs to
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: str
+    subject_unit_id: int
+    value_code: str | None = None
+    value_num: float | None = None
+    value_text: str | None = None
+
+    def key(self) -> tuple:
+        return (self.question_id, self.subject_unit_id, self.value_code or "", self.value_num or 0.0, self.value_text or "")
+
+
+def field_name(question: Question, unit: Unit | None) -> str:
+    # A prefix keeps question ids clear of WTForms' own attribute names (data, errors, meta …).
+    return f"q_{question.id}" if unit is None else f"q_{question.id}__{unit.id}"
+
+
+def condition_field(questionnaire: Questionnaire, question: Question, unit: Unit | None) -> str:
+    """The form field name of the question that ``question``'s skip logic looks at."""
+    target = questionnaire.question(question.show_if.question)
+    is_top = any(q.id == target.id for q in questionnaire.top_questions())
+    return field_name(target, None if is_top else unit)
+
+
+def condition_text(questionnaire: Questionnaire, question: Question) -> str:
+    """The answers that show ``question``, in words: "Không" or "Có, Không"."""
+    target = questionnaire.question(question.show_if.question)
+    return ", ".join(o.label for o in target.choices() if o.code in question.show_if.answers)
+
+
+def plan_entries(questionnaire: Questionnaire, rated_units: dict[str, list[Unit]]) -> list[Entry]:
+    """Every field of the form in order; ``rated_units`` maps a rate_units question id to its units."""
+    entries = []
+    for question in questionnaire.top_questions():
+        if question.type is QuestionType.RATE_UNITS:
+            for unit in rated_units.get(question.id, []):
+                for item in question.items:
+                    entries.append(Entry(field_name(item, unit), item, unit, question))
+        else:
+            entries.append(Entry(field_name(question, None), question, None))
+    return entries
+
+
+def _range_message(q: Question) -> str:
+    if q.minimum is not None and q.maximum is not None:
+        return FIELD_ERRORS["range"].format(min=_fmt(q.minimum), max=_fmt(q.maximum))
+    if q.minimum is not None:
+        return FIELD_ERRORS["min"].format(min=_fmt(q.minimum))
+    return FIELD_ERRORS["max"].format(max=_fmt(q.maximum))
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x).replace(".", ",")
+
+
+def make_field(q: Question) -> Field:
+    choices = [(o.code, o.label) for o in q.choices()]
+    match q.type:
+        case QuestionType.SINGLE | QuestionType.YESNO | QuestionType.SCALE:
+            return RadioField(q.label, choices=choices)
+        case QuestionType.MULTIPLE:
+            return MultiCheckboxField(q.label, choices=choices)
+        case QuestionType.NUMBER:
+            validators = []
+            if q.minimum is not None or q.maximum is not None:
+                validators.append(NumberRange(q.minimum, q.maximum, message=_range_message(q)))
+            cls = IntegerField if q.integer else FloatField
+            return cls(q.label, validators=validators)
+        case QuestionType.TEXT:
+            return StringField(q.label, validators=[Length(max=q.max_length, message=_too_long(q))])
+        case QuestionType.LONGTEXT:
+            return TextAreaField(q.label, validators=[Length(max=q.max_length, message=_too_long(q))])
+    raise ValueError(f"no form field for question type {q.type}")
+
+
+def _too_long(q: Question) -> str:
+    return FIELD_ERRORS["too_long"].format(max=q.max_length)
+
+
+class ResponseForm(FlaskForm):
+    """Base of every generated form. CSRF is checked for the whole app by CSRFProtect."""
+
+    class Meta:
+        csrf = False
+
+        def get_translations(self, form):
+            return VietnameseTranslations()
+
+    submission_id = HiddenField()
+
+    entries: list[Entry] = []
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = True
+        given: dict[str, frozenset[str]] = {}
+        per_unit: dict[int, dict[str, frozenset[str]]] = {}
+        self.visible_names: set[str] = set()
+        for entry in self.entries:
+            field = self[entry.name]
+            context = given if entry.unit is None else {**given, **per_unit.setdefault(entry.unit.id, {})}
+            if not is_visible(entry.question, context):
+                field.errors = []
+                continue
+            self.visible_names.add(entry.name)
+            first = InputRequired(FIELD_ERRORS["required"]) if entry.question.required else Optional()
+            if not field.validate(self, extra_validators=[first]):
+                ok = False
+                continue
+            codes = _codes(entry.question, field.data)
+            if entry.unit is None:
+                given[entry.question.id] = codes
+            else:
+                per_unit[entry.unit.id][entry.question.id] = codes
+        self.error_count = sum(1 for e in self.entries if self[e.name].errors)
+        return ok
+
+    def answer_rows(self, own_unit_id: int) -> list[AnswerRow]:
+        """The answers of a validated form, one row per stored value, in a canonical order."""
+        rows = []
+        for entry in self.entries:
+            if entry.name not in self.visible_names:
+                continue
+            data = self[entry.name].data
+            subject = entry.unit.id if entry.unit is not None else own_unit_id
+            qid = entry.question.id
+            match entry.question.type:
+                case QuestionType.SCALE:
+                    if data:
+                        rows.append(AnswerRow(qid, subject, value_num=float(int(data))))
+                case QuestionType.SINGLE | QuestionType.YESNO:
+                    if data:
+                        rows.append(AnswerRow(qid, subject, value_code=data))
+                case QuestionType.MULTIPLE:
+                    rows.extend(AnswerRow(qid, subject, value_code=code) for code in sorted(set(data or [])))
+                case QuestionType.NUMBER:
+                    if data is not None:
+                        rows.append(AnswerRow(qid, subject, value_num=float(data)))
+                case QuestionType.TEXT | QuestionType.LONGTEXT:
+                    text = (data or "").strip()
+                    if text:
+                        rows.append(AnswerRow(qid, subject, value_text=text))
+        return sorted(rows, key=AnswerRow.key)
+
+
+def _codes(question: Question, data) -> frozenset[str]:
+    if data is None or data == "":
+        return frozenset()
+    if isinstance(data, list):
+        return frozenset(str(x) for x in data)
+    return frozenset({str(data)})
+
+
+def build_form_class(questionnaire: Questionnaire, rated_units: dict[str, list[Unit]]) -> type[ResponseForm]:
+    entries = plan_entries(questionnaire, rated_units)
+    attrs: dict = {"entries": entries}
+    for entry in entries:
+        attrs[entry.name] = make_field(entry.question)
+    return type("GeneratedResponseForm", (ResponseForm,), attrs)

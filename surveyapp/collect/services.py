@@ -1,0 +1,258 @@
+"""Collecting answers: resolving a QR code, storing a response exactly once, counting answers.
+
+Functions take a session and flush; the caller commits (or rolls back) once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from functools import lru_cache
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from questionnaires import Questionnaire, QuestionType, UnitsScope, load_text
+
+from ..models import (
+    Answer,
+    Campaign,
+    CampaignStatus,
+    CollectionPoint,
+    QuestionnaireVersion,
+    Quota,
+    QuotaFullPolicy,
+    RespondentGroup,
+    Response,
+    ResponseStatus,
+    Unit,
+)
+from .forms import AnswerRow
+
+#: a form may be answered (or a saved draft resent) for this long after it was first shown
+SUBMISSION_MAX_AGE = 3 * 24 * 3600
+
+
+@lru_cache(maxsize=64)
+def _parse(content_hash: str, source: str, code: str) -> Questionnaire:
+    return load_text(source, f"{code}.yaml")
+
+
+def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
+    """The parsed questionnaire of a stored version (parsed once per process)."""
+    return _parse(version.content_hash, version.source, version.code)
+
+
+@dataclass
+class PointContext:
+    point: CollectionPoint
+    group: RespondentGroup
+    campaign: Campaign
+    unit: Unit
+    version: QuestionnaireVersion
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return questionnaire_of(self.version)
+
+
+def resolve_point(s: Session, code: str) -> PointContext | None:
+    row = s.execute(
+        select(CollectionPoint, RespondentGroup, Campaign, Unit, QuestionnaireVersion)
+        .join(RespondentGroup, CollectionPoint.group_id == RespondentGroup.id)
+        .join(Campaign, RespondentGroup.campaign_id == Campaign.id)
+        .join(Unit, CollectionPoint.unit_id == Unit.id)
+        .join(QuestionnaireVersion, RespondentGroup.questionnaire_version_id == QuestionnaireVersion.id)
+        .where(CollectionPoint.code == code)
+    ).first()
+    return PointContext(*row) if row else None
+
+
+def rated_units(s: Session, group: RespondentGroup, campaign: Campaign, questionnaire: Questionnaire) -> dict:
+    """For each rate_units question, the units it asks about, in code order."""
+    result = {}
+    for question in questionnaire.top_questions():
+        if question.type is not QuestionType.RATE_UNITS:
+            continue
+        if question.units is UnitsScope.ASSIGNED:
+            result[question.id] = list(group.rated_units)
+        else:
+            result[question.id] = descendants(s, campaign.scope_unit_id)
+    return result
+
+
+def descendants(s: Session, unit_id: int) -> list[Unit]:
+    """Every active unit below ``unit_id`` (any depth), in code order: one recursive query."""
+    tree = select(Unit.id).where(Unit.parent_id == unit_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
+    return list(
+        s.scalars(select(Unit).where(Unit.id.in_(select(tree.c.id)), Unit.retired_at.is_(None)).order_by(Unit.code))
+    )
+
+
+def quota_is_full(s: Session, campaign: Campaign, group_id: int, unit_id: int) -> bool:
+    if campaign.quota_full_policy != QuotaFullPolicy.STOP:
+        return False
+    quota = s.scalar(select(Quota).where(Quota.group_id == group_id, Quota.unit_id == unit_id))
+    return quota is not None and quota.received >= quota.target
+
+
+# -- submission ids --------------------------------------------------------------------------------
+def _signer(secret_key: str) -> TimestampSigner:
+    return TimestampSigner(secret_key, salt="surveyapp.submission")
+
+
+def new_submission_token(secret_key: str) -> str:
+    """A fresh submission id, signed with the time the form was shown: ``<uuid>.<time>.<signature>``."""
+    return _signer(secret_key).sign(str(uuid.uuid4())).decode("ascii")
+
+
+def read_submission_token(secret_key: str, token: str) -> tuple[str, datetime] | None:
+    """The submission uuid and when its form was shown, or None if the token is not ours."""
+    try:
+        value, shown = _signer(secret_key).unsign(token, max_age=SUBMISSION_MAX_AGE, return_timestamp=True)
+        submission = str(uuid.UUID(value.decode("ascii")))
+    except (BadSignature, SignatureExpired, ValueError, UnicodeDecodeError):
+        return None
+    return submission, shown.astimezone(UTC)
+
+
+# -- storing ----------------------------------------------------------------------------------------
+class Outcome(Enum):
+    STORED = "stored"
+    REPLAYED = "replayed"  #: the same submission again: nothing stored, thank the citizen again
+    CONFLICT = "conflict"  #: the same submission id with other answers: refused
+    QUOTA_FULL = "quota_full"
+
+
+def answers_hash(rows: list[AnswerRow]) -> str:
+    payload = json.dumps([row.key() for row in rows], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _existing(s: Session, submission_id: str, digest: str, point_id: int | None) -> Outcome | None:
+    found = s.execute(
+        select(Response.answers_hash, Response.collection_point_id).where(Response.submission_id == submission_id)
+    ).first()
+    if found is None:
+        return None
+    same = found.answers_hash == digest and found.collection_point_id == point_id
+    return Outcome.REPLAYED if same else Outcome.CONFLICT
+
+
+def store_response(
+    s: Session,
+    ctx: PointContext,
+    submission_id: str,
+    started_at: datetime | None,
+    rows: list[AnswerRow],
+    channel: str,
+) -> Outcome:
+    """Store one response and its answers exactly once; the caller commits on ``STORED``.
+
+    A retry with the same ``submission_id`` and the same answers stores nothing and returns
+    ``REPLAYED``; with other answers, ``CONFLICT``. In a campaign whose quota policy is "stop",
+    a full quota returns ``QUOTA_FULL``; the quota row is updated atomically, so racing
+    submissions never push it past its target. Any outcome but ``STORED`` leaves the session
+    rolled back, with nothing written.
+    """
+    digest = answers_hash(rows)
+    point_id = ctx.point.id
+    known = _existing(s, submission_id, digest, point_id)
+    if known is not None:
+        return known
+    response = Response(
+        submission_id=submission_id,
+        campaign_id=ctx.campaign.id,
+        group_id=ctx.group.id,
+        unit_id=ctx.unit.id,
+        questionnaire_version_id=ctx.version.id,
+        collection_point_id=point_id,
+        channel=channel,
+        answers_hash=digest,
+        started_at=started_at,
+        status=ResponseStatus.VALID,
+    )
+    try:
+        s.add(response)
+        s.flush()
+    except IntegrityError:
+        s.rollback()
+        return _existing(s, submission_id, digest, point_id) or Outcome.CONFLICT
+
+    stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP
+    bump = (
+        update(Quota)
+        .where(Quota.group_id == ctx.group.id, Quota.unit_id == ctx.unit.id)
+        .values(received=Quota.received + 1)
+        .returning(Quota.received, Quota.target)
+    )
+    if stop:
+        bump = bump.where(Quota.received < Quota.target)
+    counted = s.execute(bump).first()
+    if counted is None:
+        has_quota = s.scalar(
+            select(func.count()).select_from(Quota).where(Quota.group_id == ctx.group.id, Quota.unit_id == ctx.unit.id)
+        )
+        if has_quota and stop:
+            s.rollback()
+            return Outcome.QUOTA_FULL
+    else:
+        response.over_quota = counted.received > counted.target
+
+    s.add_all(
+        Answer(
+            response_id=response.id,
+            question_id=row.question_id,
+            subject_unit_id=row.subject_unit_id,
+            value_code=row.value_code,
+            value_num=row.value_num,
+            value_text=row.value_text,
+        )
+        for row in rows
+    )
+    s.flush()
+    return Outcome.STORED
+
+
+def campaign_accepts(campaign: Campaign) -> str | None:
+    """None if the campaign takes answers now, else the notice key saying why not."""
+    if campaign.status == CampaignStatus.CLOSED:
+        return "campaign_closed"
+    if campaign.status == CampaignStatus.DRAFT:
+        return "campaign_draft"
+    return None
+
+
+# -- counting ---------------------------------------------------------------------------------------
+def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
+    """Valid answers per group × unit × question × answer value: one SQL aggregate.
+
+    Returns rows of (group_id, subject_unit_id, question_id, value_code, value_num, count).
+    Free text is not counted (value_code and value_num are both NULL there).
+    """
+    stmt = (
+        select(
+            Response.group_id,
+            Answer.subject_unit_id,
+            Answer.question_id,
+            Answer.value_code,
+            Answer.value_num,
+            func.count().label("n"),
+        )
+        .join(Response, Answer.response_id == Response.id)
+        .where(
+            Response.campaign_id == campaign_id,
+            Response.status == ResponseStatus.VALID,
+            (Answer.value_code.is_not(None)) | (Answer.value_num.is_not(None)),
+        )
+        .group_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
+        .order_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
+    )
+    return [tuple(row) for row in s.execute(stmt)]

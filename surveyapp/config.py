@@ -1,0 +1,50 @@
+"""All configuration, read from the environment in this one place.
+
+| variable | meaning | default |
+|---|---|---|
+| ``DATABASE_URL`` | SQLAlchemy URL of the database | SQLite file ``surveyapp.sqlite`` in the instance folder |
+| ``SECRET_KEY`` | signs sessions, CSRF tokens and submission ids | a random key per process in development; **required** when ``SURVEYAPP_ENV=production`` |
+| ``PUBLIC_BASE_URL`` | the public address used in links and QR codes, e.g. ``https://khaosat.noivu.gov.vn`` | ``http://127.0.0.1:5000`` |
+| ``SURVEYAPP_ENV`` | ``development`` or ``production`` | ``development`` |
+| ``MAX_FORM_BYTES`` | largest request body accepted, in bytes | 65536 |
+| ``SESSION_HOURS`` | how long a staff login lasts | 8 |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def from_environment(instance_path: str, environ: os._Environ | dict | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    production = env.get("SURVEYAPP_ENV", "development") == "production"
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY phải được đặt khi chạy ở môi trường production")
+        secret = secrets.token_hex(32)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'surveyapp.sqlite')}"
+    # Heroku-style URLs name the old driver; we use psycopg 3.
+    if database_url.startswith(("postgres://", "postgresql://")):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return {
+        "SECRET_KEY": secret,
+        "DATABASE_URL": database_url,
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PRODUCTION": production,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_FORM_BYTES", 64 * 1024)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", 8))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        # A citizen may fill the form slowly or resend a saved draft later the same day.
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "image/svg+xml", "text/plain"],
+        "COMPRESS_MIN_SIZE": 300,
+    }

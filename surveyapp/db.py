@@ -1,0 +1,73 @@
+"""The database: one engine per app, one session per request or CLI command.
+
+Service functions take a session, add and flush; only the request handler (or the CLI command)
+commits, once, or rolls back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets the counter keep taking answers while someone reads the dashboard.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """A small Flask extension: :func:`session` is the session of the current app context."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["surveyapp.db"] = make_engine(app.config["DATABASE_URL"])
+        app.teardown_appcontext(_close_session)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["surveyapp.db"]
+
+    def new_session(self) -> Session:
+        """A session outside the request scope (threads, benchmarks); the caller closes it."""
+        return Session(self.engine, expire_on_commit=False)
+
+
+def _close_session(_exc: BaseException | None = None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()
+
+
+db = Database()
+
+
+def session() -> Session:
+    """The session of the current request or CLI command (made on first use)."""
+    if "db_session" not in g:
+        g.db_session = db.new_session()
+    return g.db_session

@@ -1,0 +1,299 @@
+"""The data model. Tables are few and plain so that progress and answer counts are single
+SQL aggregates (see ``surveyapp/collect/services.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_of(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class QuotaFullPolicy(StrEnum):
+    STOP = "stop"  #: refuse further responses, with a kind message
+    ACCEPT = "accept"  #: keep accepting, marking responses as over quota
+
+
+class GroupMode(StrEnum):
+    COUNTER = "counter"  #: a public QR poster at the unit's one-stop counter
+    INVITATION = "invitation"  #: a personal link per named respondent
+    PAPER = "paper"  #: paper forms keyed in by clerks
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"
+    SLIP = "slip"
+    INVITATION = "invitation"
+    PAPER = "paper"
+
+
+class ResponseStatus(StrEnum):
+    VALID = "valid"
+    EXCLUDED = "excluded"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    UNIT_OFFICER = "unit_officer"
+    SCORER = "scorer"
+    CLERK = "clerk"
+
+
+TZ = DateTime(timezone=True)
+
+
+class Unit(Base):
+    """A unit being assessed or owning a campaign; a tree of any depth (province → commune, or
+    province → district → commune for older campaigns)."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: free text from the unit list: xã, phường, thị trấn, đặc khu, huyện, tỉnh, sở …
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    #: procedures handled in the reference period; the sampling frame size
+    frame_size: Mapped[int | None] = mapped_column(Integer)
+    #: set when a reorganisation removes the unit; older campaigns keep pointing at it
+    retired_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+    __table_args__ = (CheckConstraint("frame_size IS NULL OR frame_size >= 0", name="frame_size_nonneg"),)
+
+
+class QuestionnaireVersion(Base):
+    """One version of a questionnaire definition, stored whole so old responses keep their form."""
+
+    __tablename__ = "questionnaire_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    #: sha256 of the canonical content; a different hash under the same version is refused
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: the YAML text of the definition file
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the identifier people and scripts use (CLI arguments, URLs), e.g. "ninh-giang-2023"
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    scope_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT)
+    #: responses can never be linked back to a person or an invitation
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    quota_full_policy: Mapped[str] = mapped_column(String(16), default=QuotaFullPolicy.STOP)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    scope_unit: Mapped[Unit] = relationship()
+    groups: Mapped[list[RespondentGroup]] = relationship(
+        back_populates="campaign", order_by="RespondentGroup.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CampaignStatus), name="status"),
+        CheckConstraint(_one_of("quota_full_policy", QuotaFullPolicy), name="quota_full_policy"),
+        CheckConstraint("starts_on IS NULL OR ends_on IS NULL OR starts_on <= ends_on", name="dates_ordered"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+
+class RespondentGroup(Base):
+    """A group of respondents in a campaign (citizens at the counter, HĐND delegates …)."""
+
+    __tablename__ = "respondent_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="groups")
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    #: the units this group rates in rate_units questions
+    rated_units: Mapped[list[Unit]] = relationship(secondary="group_rated_unit", order_by="Unit.code")
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        CheckConstraint(_one_of("mode", GroupMode), name="mode"),
+    )
+
+
+class GroupRatedUnit(Base):
+    __tablename__ = "group_rated_unit"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class Quota(Base):
+    """How many responses a group should give in a unit."""
+
+    __tablename__ = "quota"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    target: Mapped[int] = mapped_column(Integer)
+    #: responses accepted so far, kept by one atomic UPDATE per submission so a full quota in
+    #: stop mode is never exceeded, even by submissions racing for the last place
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+    group: Mapped[RespondentGroup] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "unit_id"),
+        CheckConstraint("target >= 0", name="target_nonneg"),
+        CheckConstraint("received >= 0", name="received_nonneg"),
+    )
+
+
+class CollectionPoint(Base):
+    """Where a public group answers: one per unit × public group, printed as a QR poster."""
+
+    __tablename__ = "collection_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    #: the unguessable part of the form URL (/f/<code>)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    group: Mapped[RespondentGroup] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (UniqueConstraint("group_id", "unit_id"),)
+
+
+class Response(Base):
+    """One submitted questionnaire (a phiếu)."""
+
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    #: made when the form is first shown; a retry with the same id stores nothing twice
+    submission_id: Mapped[str] = mapped_column(String(36), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"))
+    #: the unit the respondent is counted for (the collection point's unit)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    collection_point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_point.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    #: sha256 of the canonical answers, to tell a retry from a different submission
+    answers_hash: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(TZ)
+    submitted_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.VALID)
+    #: accepted after the quota was full (campaigns whose policy is "accept")
+    over_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_one_of("channel", Channel), name="channel"),
+        CheckConstraint(_one_of("status", ResponseStatus), name="status"),
+        Index("ix_response_campaign_group_unit", "campaign_id", "group_id", "unit_id"),
+    )
+
+
+class Answer(Base):
+    """One answer: one row per chosen option, level, number or text, so counts are one GROUP BY."""
+
+    __tablename__ = "answer"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(64))
+    #: the unit this answer is about: the rated unit for rate_units items, else the response's unit
+    subject_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    #: option code (single, multiple, yes/no)
+    value_code: Mapped[str | None] = mapped_column(String(64))
+    #: scale level or number
+    value_num: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    __table_args__ = (
+        CheckConstraint(
+            "value_code IS NOT NULL OR value_num IS NOT NULL OR value_text IS NOT NULL", name="has_value"
+        ),
+        Index("ix_answer_question_subject", "question_id", "subject_unit_id"),
+    )
+
+
+class User(Base):
+    """A staff account (Home Affairs, commune officers, scorers, clerks). Citizens have none."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    #: for unit officers: the one unit they may see
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    __table_args__ = (CheckConstraint(_one_of("role", Role), name="role"),)

@@ -1,0 +1,75 @@
+/* The citizen form, improved when scripts run: skip logic on screen, progress, a draft kept on
+   the phone, and a resend when the network drops. Without it the form still works. */
+(function () {
+  "use strict";
+  var store = window.localStorage, KEY = "surveyapp.draft.";
+  var done = document.getElementById("thanks");
+  if (done) { try { store.removeItem(KEY + done.dataset.code); } catch (e) {} return; }
+  var form = document.getElementById("survey");
+  if (!form) return;
+  var key = KEY + form.dataset.code, qs = form.querySelectorAll("fieldset.q");
+  var fill = document.getElementById("fill"), count = document.getElementById("count");
+  var net = document.getElementById("net"), sending = false;
+
+  function values(name) {
+    var out = [];
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim()) out.push(el.value);
+    });
+    return out;
+  }
+  function update() {
+    var shown = 0, answered = 0;
+    qs.forEach(function (q) {
+      var on = true;
+      if (q.dataset.if) {
+        var want = q.dataset.in.split(" "), have = values(q.dataset.if);
+        on = have.some(function (v) { return want.indexOf(v) >= 0; });
+      }
+      q.classList.toggle("hid", !on);
+      if (!on) return;
+      shown++;
+      if (values(q.id.slice(2)).length) answered++;
+    });
+    fill.style.width = (shown ? 100 * answered / shown : 0) + "%";
+    count.textContent = "Đã trả lời " + answered + "/" + shown;
+  }
+  function save() {
+    try { store.setItem(key, new URLSearchParams(new FormData(form)).toString()); } catch (e) {}
+  }
+  function restore() {
+    var saved; try { saved = store.getItem(key); } catch (e) {}
+    if (!saved || form.querySelector(".err")) return;
+    new URLSearchParams(saved).forEach(function (value, name) {
+      if (name === "csrf_token") return;
+      form.querySelectorAll('[name="' + name + '"]').forEach(function (el) {
+        if (el.type === "radio" || el.type === "checkbox") { if (el.value === value) el.checked = true; }
+        else el.value = value;
+      });
+    });
+  }
+  function show(text) { net.hidden = false; net.textContent = text; }
+  function send() {
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) { document.open(); document.write(html); document.close(); })
+      .catch(function () {
+        show("Chưa gửi được vì mất kết nối. Phiếu đã được lưu trên máy và sẽ tự gửi lại khi có mạng.");
+        setTimeout(send, 5000);
+      });
+  }
+  restore();
+  update();
+  form.addEventListener("change", function () { update(); save(); });
+  form.addEventListener("input", save);
+  form.addEventListener("submit", function (ev) {
+    if (!window.fetch || !window.URLSearchParams) return;
+    ev.preventDefault();
+    if (sending) return;
+    sending = true;
+    form.querySelector(".send").disabled = true;
+    save();
+    send();
+  });
+})();
