@@ -376,6 +376,7 @@ class _Validator:
             self.problem("no_options", raw.line, qid)
         options, codes = [], set()
         for item in raw_options:
+            self.check_keys(item, ("code", "label"), qid)
             code = item.get("code")
             if not isinstance(code, str) or not ID_PATTERN.match(code):
                 self.problem("bad_id", item.line, qid, value=code)

@@ -16,6 +16,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -101,7 +102,7 @@ def _fmt(x: float) -> str:
 
 
 def make_field(q: Question) -> Field:
-    choices = [(o.code, o.label) for o in q.choices()]
+    choices = [SelectChoice(o.code, o.label) for o in q.choices()]
     match q.type:
         case QuestionType.SINGLE | QuestionType.YESNO | QuestionType.SCALE:
             return RadioField(q.label, choices=choices)

@@ -19,7 +19,7 @@
     return out;
   }
   function update() {
-    var shown = 0, answered = 0;
+    var shown = 0, answered = 0, n = 0;
     qs.forEach(function (q) {
       var on = true;
       if (q.dataset.if) {
@@ -29,6 +29,7 @@
       q.classList.toggle("hid", !on);
       if (!on) return;
       shown++;
+      q.querySelector(".n").textContent = ++n + ".";
       if (values(q.id.slice(2)).length) answered++;
     });
     fill.style.width = (shown ? 100 * answered / shown : 0) + "%";

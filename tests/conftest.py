@@ -1,0 +1,138 @@
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL when
+SURVEYAPP_TEST_DATABASE_URL says so), the app, a client, the demo campaign and a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, func, select
+from werkzeug.serving import make_server
+
+from surveyapp import create_app
+from surveyapp import migrate as migrations
+from surveyapp.db import Base, db, make_engine
+from surveyapp.demo import load_demo
+
+PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+#: in CI, a missing browser or QR decoder is an error, not a skip
+STRICT_TOOLS = os.environ.get("SURVEYAPP_STRICT_TOOLS") == "1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def need_tool(path: str, why: str) -> None:
+    if shutil.which(path) or os.path.exists(path):
+        return
+    message = f"{path} is not installed ({why}); install it with: apt-get install {why}"
+    if STRICT_TOOLS:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """The migrated schema, made once: a SQLite file to copy, or the PostgreSQL database itself."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            Base.metadata.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        migrations.upgrade(engine)
+        engine.dispose()
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if PG_URL:
+        yield PG_URL
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(delete(table))
+        engine.dispose()
+    else:
+        path = tmp_path / "test.sqlite"
+        shutil.copy(database_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "PUBLIC_BASE_URL": "http://testserver",
+        }
+    )
+    yield app
+    app.extensions["surveyapp.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo campaign, loaded and committed; returns its DemoResult."""
+    with app.app_context():
+        s = db.new_session()
+        result = load_demo(s)
+        s.commit()
+        s.close()
+    return result
+
+
+@pytest.fixture
+def dbs(app):
+    """A session for assertions, outside any request."""
+    with app.app_context():
+        s = db.new_session()
+        yield s
+        s.close()
+
+
+def count(s, model) -> int:
+    s.expire_all()
+    return s.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free loopback port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(5)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    csrf = CSRF_RE.search(html).group(1)
+    match = re.search(r'<input[^>]*name="submission_id"[^>]*>', html).group(0)
+    submission = re.search(r'value="([^"]+)"', match).group(1)
+    return {"csrf_token": csrf, "submission_id": submission}
