@@ -266,7 +266,9 @@ class _Validator:
             sections.append(Section(sid or "", title or "", tuple(questions)))
         return sections
 
-    def read_question(self, raw: _LineDict, parent: Question | None = None, siblings: dict | None = None) -> Question | None:
+    def read_question(
+        self, raw: _LineDict, parent: Question | None = None, siblings: dict | None = None
+    ) -> Question | None:
         qid = self.identifier(raw)
         label_qid = qid or str(raw.get("id"))
         self.check_keys(raw, QUESTION_KEYS, label_qid)
@@ -393,7 +395,12 @@ class _Validator:
         cond = raw.get("show_if")
         if cond is None:
             return None
-        if not isinstance(cond, dict) or set(cond) != {"question", "answers"} or not isinstance(cond["answers"], list) or not cond["answers"]:
+        if (
+            not isinstance(cond, dict)
+            or set(cond) != {"question", "answers"}
+            or not isinstance(cond["answers"], list)
+            or not cond["answers"]
+        ):
             self.problem("show_if_shape", raw.line, qid)
             return None
         target_id = cond["question"]

@@ -1,13 +1,20 @@
 """All configuration, read from the environment in this one place.
 
-| variable | meaning | default |
-|---|---|---|
-| ``DATABASE_URL`` | SQLAlchemy URL of the database | SQLite file ``surveyapp.sqlite`` in the instance folder |
-| ``SECRET_KEY`` | signs sessions, CSRF tokens and submission ids | a random key per process in development; **required** when ``SURVEYAPP_ENV=production`` |
-| ``PUBLIC_BASE_URL`` | the public address used in links and QR codes, e.g. ``https://khaosat.noivu.gov.vn`` | ``http://127.0.0.1:5000`` |
-| ``SURVEYAPP_ENV`` | ``development`` or ``production`` | ``development`` |
-| ``MAX_FORM_BYTES`` | largest request body accepted, in bytes | 65536 |
-| ``SESSION_HOURS`` | how long a staff login lasts | 8 |
+``DATABASE_URL``
+    SQLAlchemy URL of the database; default: SQLite file ``surveyapp.sqlite`` in the instance folder.
+``SECRET_KEY``
+    Signs sessions, CSRF tokens and submission ids; in development a random key is made once and kept
+    in ``instance/secret_key``, so restarts keep logins, open forms and saved drafts valid.
+    **Required** when ``SURVEYAPP_ENV=production``.
+``PUBLIC_BASE_URL``
+    The public address used in links and QR codes, e.g. ``https://khaosat.noivu.example.vn``;
+    default ``http://127.0.0.1:5000``.
+``SURVEYAPP_ENV``
+    ``development`` (default) or ``production``.
+``MAX_FORM_BYTES``
+    Largest request body accepted, in bytes; default 65536.
+``SESSION_HOURS``
+    How long a staff login lasts; default 8.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
     if not secret:
         if production:
             raise ConfigError("SECRET_KEY phải được đặt khi chạy ở môi trường production")
-        secret = secrets.token_hex(32)
+        secret = _instance_secret(instance_path)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'surveyapp.sqlite')}"
     # Heroku-style URLs name the old driver; we use psycopg 3.
     if database_url.startswith(("postgres://", "postgresql://")):
@@ -45,6 +52,26 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         "SESSION_COOKIE_SECURE": production,
         # A citizen may fill the form slowly or resend a saved draft later the same day.
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
-        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "image/svg+xml", "text/plain"],
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "image/svg+xml",
+            "text/plain",
+        ],
         "COMPRESS_MIN_SIZE": 300,
     }
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        secret = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secret)
+        return secret

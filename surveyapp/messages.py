@@ -23,8 +23,7 @@ PAGES: dict[str, tuple[str, str]] = {
     ),
     "quota_full": (
         "Đã đủ số phiếu cần thiết",
-        "Cảm ơn ông/bà rất nhiều. Nơi này đã nhận đủ số phiếu khảo sát của đợt này nên không cần "
-        "ông/bà trả lời thêm.",
+        "Cảm ơn ông/bà rất nhiều. Nơi này đã nhận đủ số phiếu khảo sát của đợt này nên không cần ông/bà trả lời thêm.",
     ),
     "csrf": (
         "Phiên trả lời đã hết hạn",
@@ -56,7 +55,8 @@ PAGES: dict[str, tuple[str, str]] = {
     "method": ("Thao tác không hợp lệ", "Trang này không hỗ trợ thao tác vừa thực hiện."),
     "server_error": (
         "Hệ thống đang gặp sự cố",
-        "Xin lỗi, đã có lỗi phía máy chủ. Câu trả lời của ông/bà vẫn được giữ trên máy; vui lòng thử gửi lại sau ít phút.",
+        "Xin lỗi, đã có lỗi phía máy chủ. Câu trả lời của ông/bà vẫn được giữ trên máy; "
+        "vui lòng thử gửi lại sau ít phút.",
     ),
 }
 

@@ -134,9 +134,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     scope_unit: Mapped[Unit] = relationship()
-    groups: Mapped[list[RespondentGroup]] = relationship(
-        back_populates="campaign", order_by="RespondentGroup.position"
-    )
+    groups: Mapped[list[RespondentGroup]] = relationship(back_populates="campaign", order_by="RespondentGroup.position")
 
     __table_args__ = (
         CheckConstraint(_one_of("status", CampaignStatus), name="status"),
@@ -274,9 +272,7 @@ class Answer(Base):
     response: Mapped[Response] = relationship(back_populates="answers")
 
     __table_args__ = (
-        CheckConstraint(
-            "value_code IS NOT NULL OR value_num IS NOT NULL OR value_text IS NOT NULL", name="has_value"
-        ),
+        CheckConstraint("value_code IS NOT NULL OR value_num IS NOT NULL OR value_text IS NOT NULL", name="has_value"),
         Index("ix_answer_question_subject", "question_id", "subject_unit_id"),
     )
 

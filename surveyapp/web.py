@@ -62,8 +62,23 @@ def security_headers(response):
     return response
 
 
+def buffer_static_files(response):
+    """Read small text files into memory and close them before Flask-Compress compresses them.
+
+    Flask-Compress reads a file response with ``get_data()`` but never closes the file.
+    """
+    if response.direct_passthrough and response.mimetype in ("text/css", "text/javascript", "application/javascript"):
+        response.direct_passthrough = False
+        body = response.get_data()
+        response.close()
+        response.set_data(body)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    """Register after ``compress.init_app``: after_request hooks run last-registered first."""
     app.after_request(security_headers)
+    app.after_request(buffer_static_files)
 
     @app.errorhandler(NoticeError)
     def _notice(exc: NoticeError):

@@ -210,9 +210,7 @@ def test_invalid_utf8_is_refused(client, point, dbs):
     from urllib.parse import urlencode
 
     body = urlencode({**hidden, **valid_answers()}).encode("ascii") + b"&q_suggestion=%C3%28%FF"
-    response = client.post(
-        f"/f/{point.code}", data=body, content_type="application/x-www-form-urlencoded"
-    )
+    response = client.post(f"/f/{point.code}", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "UTF-8" in response.get_data(as_text=True)
     assert count(dbs, Response) == 0

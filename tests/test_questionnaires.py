@@ -112,9 +112,21 @@ def _replace(old: str, new: str) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param(_replace("id: q2", "id: q1"), ["thu.yaml, dòng 16, câu “q1”: mã câu hỏi “q1” bị trùng (đã dùng ở dòng 10)"], id="duplicate-id"),
-        pytest.param(_replace("type: scale", "type: slider"), ["dòng 16, câu “q2”: loại câu hỏi “slider” không tồn tại"], id="unknown-type"),
-        pytest.param(_replace("type: scale", "type: scale\n        scale: stars"), ["câu “q2”: thang đo “stars” chưa được khai báo"], id="unknown-scale"),
+        pytest.param(
+            _replace("id: q2", "id: q1"),
+            ["thu.yaml, dòng 16, câu “q1”: mã câu hỏi “q1” bị trùng (đã dùng ở dòng 10)"],
+            id="duplicate-id",
+        ),
+        pytest.param(
+            _replace("type: scale", "type: slider"),
+            ["dòng 16, câu “q2”: loại câu hỏi “slider” không tồn tại"],
+            id="unknown-type",
+        ),
+        pytest.param(
+            _replace("type: scale", "type: scale\n        scale: stars"),
+            ["câu “q2”: thang đo “stars” chưa được khai báo"],
+            id="unknown-scale",
+        ),
         pytest.param(
             _replace("sections:", "scales:\n  tiny: [Chỉ một mức]\nsections:"),
             ["thang đo “tiny” phải có từ 2 đến 11 mức"],
@@ -125,8 +137,16 @@ def _replace(old: str, new: str) -> str:
             ["thang đo “dup” phải có từ 2 đến 11 mức, mỗi mức có nhãn khác nhau"],
             id="scale-duplicate-labels",
         ),
-        pytest.param(_replace("        aspect: a\n", ""), ["câu “q2”: câu hỏi thang đo phải ghi khía cạnh đánh giá"], id="scale-no-aspect"),
-        pytest.param(_replace("aspect: a\n        label", "aspect: zz\n        label"), ["khía cạnh “zz” chưa được khai báo"], id="unknown-aspect"),
+        pytest.param(
+            _replace("        aspect: a\n", ""),
+            ["câu “q2”: câu hỏi thang đo phải ghi khía cạnh đánh giá"],
+            id="scale-no-aspect",
+        ),
+        pytest.param(
+            _replace("aspect: a\n        label", "aspect: zz\n        label"),
+            ["khía cạnh “zz” chưa được khai báo"],
+            id="unknown-aspect",
+        ),
         pytest.param(
             _replace("label: Câu hai", "label: Câu hai\n        show_if: {question: q9, answers: [x]}"),
             ["dòng 16, câu “q2”: điều kiện hiển thị trỏ tới câu hỏi “q9” không có trong phiếu"],
@@ -147,16 +167,32 @@ def _replace(old: str, new: str) -> str:
             ["câu “q2”: điều kiện hiển thị (show_if) phải có dạng"],
             id="skip-bad-shape",
         ),
-        pytest.param(_replace("label: Câu hai", "label: ''"), ["dòng 16, câu “q2”: thiếu nội dung “label”"], id="missing-label"),
+        pytest.param(
+            _replace("label: Câu hai", "label: ''"), ["dòng 16, câu “q2”: thiếu nội dung “label”"], id="missing-label"
+        ),
         pytest.param(_replace("label: Câu hai", "help: x"), ["câu “q2”: thiếu nội dung “label”"], id="no-label-key"),
-        pytest.param(_replace('label: "Y"', "label: ''"), ["dòng 15, câu “q1”: thiếu nội dung “label”"], id="missing-option-label"),
-        pytest.param(_replace("title: Phiếu thử\n", ""), ["thu.yaml, dòng 1: thiếu nội dung “title”"], id="missing-title"),
+        pytest.param(
+            _replace('label: "Y"', "label: ''"),
+            ["dòng 15, câu “q1”: thiếu nội dung “label”"],
+            id="missing-option-label",
+        ),
+        pytest.param(
+            _replace("title: Phiếu thử\n", ""), ["thu.yaml, dòng 1: thiếu nội dung “title”"], id="missing-title"
+        ),
         pytest.param(_replace("{code: y", "{code: x"), ["câu “q1”: mã phương án “x” bị trùng"], id="duplicate-option"),
-        pytest.param(_replace('          - {code: y, label: "Y"}\n', ""), ["câu “q1”: câu hỏi lựa chọn phải có ít nhất 2 phương án"], id="one-option"),
+        pytest.param(
+            _replace('          - {code: y, label: "Y"}\n', ""),
+            ["câu “q1”: câu hỏi lựa chọn phải có ít nhất 2 phương án"],
+            id="one-option",
+        ),
         pytest.param(_replace("id: q2", "id: Q-2"), ["mã “Q-2” không hợp lệ"], id="bad-id"),
         pytest.param(_replace("version: 1", "version: 0"), ["phiên bản phải là số nguyên dương"], id="bad-version"),
         pytest.param(_replace("version: 1\n", ""), ["thiếu mục bắt buộc “version”"], id="missing-version"),
-        pytest.param(_replace("type: single", "type: single\n        colour: red"), ["mục “colour” không được hỗ trợ"], id="unknown-key"),
+        pytest.param(
+            _replace("type: single", "type: single\n        colour: red"),
+            ["mục “colour” không được hỗ trợ"],
+            id="unknown-key",
+        ),
         pytest.param(
             _replace("type: scale", "type: number\n        min: 5\n        max: 1"),
             ["câu “q2”: giới hạn số không hợp lệ"],
@@ -168,14 +204,24 @@ def _replace(old: str, new: str) -> str:
             id="rate-units-no-items",
         ),
         pytest.param(
-            _replace("type: scale\n        aspect: a", "type: rate_units\n        units: province\n        items:\n          - {id: i1, type: yesno, label: X}"),
+            _replace(
+                "type: scale\n        aspect: a",
+                "type: rate_units\n        units: province\n        items:\n"
+                "          - {id: i1, type: yesno, label: X}",
+            ),
             ["phạm vi đơn vị “province” không hợp lệ"],
             id="rate-units-bad-scope",
         ),
-        pytest.param(_replace("type: scale", "type: scale\n        criterion: tám"), ["mã tiêu chí “tám” không hợp lệ"], id="bad-criterion"),
+        pytest.param(
+            _replace("type: scale", "type: scale\n        criterion: tám"),
+            ["mã tiêu chí “tám” không hợp lệ"],
+            id="bad-criterion",
+        ),
         pytest.param("id: [unclosed\n", ["thu.yaml, dòng 2: lỗi cú pháp YAML"], id="yaml-syntax"),
         pytest.param("- just\n- a list\n", ["thu.yaml: nội dung tệp phải là một bảng khoá"], id="not-a-mapping"),
-        pytest.param(_replace("sections:\n", "sections: []\nx:\n"), ["phiếu phải có ít nhất một phần"], id="no-sections"),
+        pytest.param(
+            _replace("sections:\n", "sections: []\nx:\n"), ["phiếu phải có ít nhất một phần"], id="no-sections"
+        ),
     ],
 )
 def test_malformed_definitions_are_reported_with_file_line_and_question(text, expected):

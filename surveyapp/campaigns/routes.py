@@ -44,8 +44,13 @@ def campaign(key: str):
         t[0] += row.target
         t[1] += row.received
     return render_template(
-        "campaigns/campaign.html", campaign=c, rows=rows, totals=totals, links=point_links(session(), c),
-        form_url=form_url, user=current_user(),
+        "campaigns/campaign.html",
+        campaign=c,
+        rows=rows,
+        totals=totals,
+        links=point_links(session(), c),
+        form_url=form_url,
+        user=current_user(),
     )
 
 

@@ -55,7 +55,13 @@ class AnswerRow:
     value_text: str | None = None
 
     def key(self) -> tuple:
-        return (self.question_id, self.subject_unit_id, self.value_code or "", self.value_num or 0.0, self.value_text or "")
+        return (
+            self.question_id,
+            self.subject_unit_id,
+            self.value_code or "",
+            self.value_num or 0.0,
+            self.value_text or "",
+        )
 
 
 def field_name(question: Question, unit: Unit | None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from ..db import session
-from ..models import Channel, CampaignStatus
+from ..models import CampaignStatus, Channel
 from ..web import fail, notice
 from . import bp
 from .forms import build_form_class

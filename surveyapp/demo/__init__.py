@@ -24,7 +24,7 @@ from ..campaigns.services import (
     store_questionnaire_file,
     upsert_units,
 )
-from ..models import Campaign, CampaignStatus, GroupMode, QuotaFullPolicy, Quota, RespondentGroup, Role, User
+from ..models import Campaign, CampaignStatus, GroupMode, Quota, QuotaFullPolicy, RespondentGroup, Role, User
 
 DEMO_KEY = "ninh-giang-2023"
 DEMO_UNITS = Path(__file__).parent / "units.csv"
@@ -74,7 +74,11 @@ def load_demo(s: Session) -> DemoResult:
         for position, (code, name, qfile, mode, target, where) in enumerate(GROUPS):
             version = store_questionnaire_file(s, BUILTIN_DIR / f"{qfile}.yaml")
             group = RespondentGroup(
-                campaign_id=campaign.id, code=code, name=name, position=position, questionnaire_version_id=version.id,
+                campaign_id=campaign.id,
+                code=code,
+                name=name,
+                position=position,
+                questionnaire_version_id=version.id,
                 mode=mode,
             )
             if mode == GroupMode.INVITATION:

@@ -62,8 +62,10 @@
   }
   restore();
   update();
+  var firstError = form.querySelector(".err");
+  if (firstError) firstError.scrollIntoView();
   form.addEventListener("change", function () { update(); save(); });
-  form.addEventListener("input", save);
+  form.addEventListener("input", function () { update(); save(); });
   form.addEventListener("submit", function (ev) {
     if (!window.fetch || !window.URLSearchParams) return;
     ev.preventDefault();

@@ -1,0 +1,86 @@
+"""The same submission posted at once from several threads is stored exactly once, and a quota in
+stop mode is never exceeded by racing submitters. Run against PostgreSQL in CI (.ci/run)."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+
+from sqlalchemy import select, update
+
+from surveyapp.models import Answer, CollectionPoint, Quota, Response, Unit
+
+from .conftest import count, hidden_fields
+from .helpers import valid_answers
+
+
+def _browser():
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+
+def _post(opener, url: str, body: bytes) -> int:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _point(dbs, unit_code="HDG-NGG-03"):
+    return dbs.scalars(select(CollectionPoint).join(Unit).where(Unit.code == unit_code)).first()
+
+
+def _race(jobs) -> list[int]:
+    barrier = threading.Barrier(len(jobs))
+    results: list[int] = [0] * len(jobs)
+
+    def run(i, job):
+        barrier.wait()
+        results[i] = job()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_same_submission_from_many_threads_is_stored_once(live_server, demo, dbs):
+    point = _point(dbs)
+    url = f"{live_server}/f/{point.code}"
+    opener = _browser()
+    with opener.open(url) as response:
+        hidden = hidden_fields(response.read().decode("utf-8"))
+    body = urlencode({**hidden, **valid_answers()}, doseq=True).encode("ascii")
+
+    statuses = _race([lambda: _post(opener, url, body) for _ in range(12)])
+
+    assert statuses == [200] * 12, statuses
+    assert count(dbs, Response) == 1
+    assert count(dbs, Answer) == len(valid_answers())
+    assert (
+        dbs.scalar(select(Quota.received).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id)) == 1
+    )
+
+
+def test_racing_for_the_last_places_never_exceeds_the_quota(live_server, demo, dbs):
+    point = _point(dbs)
+    dbs.execute(update(Quota).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id).values(target=3))
+    dbs.commit()
+    url = f"{live_server}/f/{point.code}"
+    bodies = []
+    for _ in range(10):
+        opener = _browser()
+        with opener.open(url) as response:
+            hidden = hidden_fields(response.read().decode("utf-8"))
+        bodies.append((opener, urlencode({**hidden, **valid_answers()}).encode("ascii")))
+
+    statuses = _race([lambda o=o, b=b: _post(o, url, b) for o, b in bodies])
+
+    assert sorted(statuses) == [200] * 3 + [409] * 7, statuses
+    assert count(dbs, Response) == 3
