@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The README's two commands, with nothing but Python 3.11 on the machine.
+
+    python3 dev.py serve   # set up, load the demo campaign, serve on http://127.0.0.1:5000
+    python3 dev.py test    # set up, lint, run every test (extra arguments go to pytest)
+
+Both make a virtual environment in .venv and install the project into it; they reinstall only
+when pyproject.toml changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def run(*args: str | Path, **kwargs) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def setup(extra: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Cần Python 3.11 trở lên (Python 3.11 or newer is required).")
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extra.encode()).hexdigest()
+    stamp = VENV / f".installed-{extra or 'app'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{extra}]" if extra else ".")
+    stamp.write_text(digest)
+
+
+def serve(args: list[str]) -> None:
+    setup("")
+    run(BIN / "surveyapp", "demo")
+    print("Mở http://127.0.0.1:5000/admin/ và đăng nhập bằng tài khoản in ở dòng 'admin' phía trên.", flush=True)
+    os.execv(BIN / "surveyapp", [str(BIN / "surveyapp"), "run", "--host", "127.0.0.1", "--port", "5000", *args])
+
+
+def test(args: list[str]) -> None:
+    setup("test")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(PYTHON, "-m", "pytest", *args)
+
+
+def main() -> None:
+    commands = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()
