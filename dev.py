@@ -29,7 +29,7 @@ def run(*args: str | Path, **kwargs) -> None:
 
 
 def setup(extra: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older python3
         sys.exit("Cần Python 3.11 trở lên (Python 3.11 or newer is required).")
     if not PYTHON.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -46,7 +46,7 @@ def serve(args: list[str]) -> None:
     setup("")
     run(BIN / "surveyapp", "demo")
     print("Mở http://127.0.0.1:5000/admin/ và đăng nhập bằng tài khoản in ở dòng 'admin' phía trên.", flush=True)
-    os.execv(BIN / "surveyapp", [str(BIN / "surveyapp"), "run", "--host", "127.0.0.1", "--port", "5000", *args])
+    os.execv(BIN / "surveyapp", [str(BIN / "surveyapp"), "run", "--host", "127.0.0.1", "--port", "5000", *args])  # noqa: S606
 
 
 def test(args: list[str]) -> None:
