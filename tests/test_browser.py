@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -131,3 +133,23 @@ def test_draft_survives_a_reload_and_keeps_its_submission_id(browser, live_serve
     assert page.input_value('input[name="q_visits"]') == "3"
     assert page.input_value('input[name="submission_id"]') == first_id
     context.close()
+
+
+@pytest.mark.browser
+def test_posters_print_one_a4_page_each(browser, live_server, demo):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", demo.admin_username)
+    page.fill("input[name=password]", demo.admin_password)
+    page.click("button.btn")
+    page.goto(f"{live_server}/admin/c/{demo.campaign_key}/posters")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    context.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "posters.pdf").write_bytes(pdf)
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert len(boxes) == 20  # one page per commune
+    for width, height in boxes:  # A4 is 595.28 × 841.89 points
+        assert abs(float(width) - 595.3) < 1 and abs(float(height) - 841.9) < 1
