@@ -75,6 +75,24 @@ def buffer_static_files(response):
     return response
 
 
+#: which notice page each plain HTTP error shows
+HTTP_ERROR_PAGES = {
+    BadRequest: ("bad_request", 400),
+    403: ("forbidden", 403),
+    404: ("not_found", 404),
+    405: ("method", 405),
+    413: ("too_large", 413),
+    500: ("server_error", 500),
+}
+
+
+def _notice_for(key: str, status: int):
+    def handler(_exc):
+        return notice(key, status)
+
+    return handler
+
+
 def init_app(app: Flask) -> None:
     """Register after ``compress.init_app``: after_request hooks run last-registered first."""
     app.after_request(security_headers)
@@ -88,29 +106,8 @@ def init_app(app: Flask) -> None:
     def _csrf(_exc):
         return notice("csrf", 400)
 
-    @app.errorhandler(404)
-    def _not_found(_exc):
-        return notice("not_found", 404)
-
-    @app.errorhandler(405)
-    def _method(_exc):
-        return notice("method", 405)
-
-    @app.errorhandler(403)
-    def _forbidden(_exc):
-        return notice("forbidden", 403)
-
-    @app.errorhandler(413)
-    def _too_large(_exc):
-        return notice("too_large", 413)
-
-    @app.errorhandler(BadRequest)
-    def _bad_request(_exc):
-        return notice("bad_request", 400)
-
-    @app.errorhandler(500)
-    def _server_error(_exc):
-        return notice("server_error", 500)
+    for error, (key, status) in HTTP_ERROR_PAGES.items():
+        app.register_error_handler(error, _notice_for(key, status))
 
 
 __all__ = ["abort", "fail", "init_app", "notice", "reject_malformed_body"]
