@@ -116,6 +116,96 @@ def register_commands(app: Flask) -> None:
         if failed:
             raise SystemExit(1)
 
+    @app.cli.command("plan", help="Lập kế hoạch mẫu từ tệp YAML; in chỉ tiêu từng ô; --apply để áp dụng.")
+    @click.argument("campaign")
+    @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--apply", "apply_", is_flag=True, help="Thay chỉ tiêu của các nhóm trong kế hoạch.")
+    @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Ghi bảng tổng hợp ra Excel.")
+    def plan_command(campaign: str, plan_file: Path, apply_: bool, xlsx: Path | None) -> None:
+        from sampling import SamplingError, build_plan, load_plan_text
+        from sampling.export import plan_summary_xlsx
+
+        from .planning.services import apply_plan, plan_units, summary_rows
+
+        s = session()
+        c = _campaign_or_fail(campaign)
+        try:
+            text = plan_file.read_text(encoding="utf-8")
+            built = build_plan(load_plan_text(text, plan_file.name), plan_units(s, c), plan_file.name)
+            for cell in built.cells:
+                margin = "" if cell.margin is None else f"{cell.margin:.4f}"
+                _tsv(cell.unit_code, cell.group, cell.quota, margin)
+            for group, total in built.totals_by_group().items():
+                _tsv("total", group, total)
+            _tsv("total", "*", built.total)
+            if apply_:
+                apply_plan(s, c, built)
+                s.commit()
+                click.echo(f"Đã áp dụng: {len(built.cells)} ô chỉ tiêu, tổng {built.total} phiếu.", err=True)
+        except (SamplingError, UnicodeDecodeError) as exc:
+            s.rollback()
+            raise click.ClickException(str(exc)) from None
+        if xlsx:
+            xlsx.write_bytes(plan_summary_xlsx(f"Kế hoạch mẫu: {c.name}", summary_rows(s, c)))
+
+    @app.cli.command("draw", help="Chọn ngẫu nhiên người cần khảo sát từ danh sách (CSV/XLSX) của một đơn vị.")
+    @click.argument("frame_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--n", "size", type=int, required=True, help="Số người cần chọn (thường là chỉ tiêu).")
+    @click.option("--reserve", type=int, default=0, show_default=True, help="Số người dự phòng.")
+    @click.option("--method", type=click.Choice(["simple", "systematic"]), default="simple", show_default=True)
+    @click.option("--seed", type=int, help="Hạt giống để chọn lại đúng danh sách cũ.")
+    @click.option("--id-column", help="Tên cột mã hồ sơ (mặc định: tự nhận “Mã hồ sơ”, “id” …).")
+    @click.option("--contact-column", help="Tên cột liên hệ (mặc định: tự nhận “Số điện thoại”, “email” …).")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Tệp Excel kết quả.")
+    @click.option("--campaign", help="Ghi nhận lần chọn vào đợt khảo sát này (cần --unit và --group).")
+    @click.option("--unit", "unit_code")
+    @click.option("--group", "group_code")
+    def draw_command(frame_file, size, reserve, method, seed, id_column, contact_column, out, campaign, unit_code,
+                     group_code) -> None:  # fmt: skip
+        from sqlalchemy import select
+
+        from sampling import SamplingError
+        from sampling.export import draw_xlsx
+        from sampling.frames import draw, read_frame
+
+        from .models import Unit
+        from .planning.services import record_draw
+
+        s = session()
+        target = None
+        if campaign:
+            c = _campaign_or_fail(campaign)
+            group = next((g for g in c.groups if g.code == group_code), None)
+            unit = s.scalar(select(Unit).where(Unit.code == (unit_code or "")))
+            if group is None or unit is None:
+                raise click.ClickException("Cần --unit và --group hợp lệ của đợt khảo sát để ghi nhận lần chọn.")
+            target = (c, group, unit)
+        data = frame_file.read_bytes()
+        try:
+            with click.progressbar(
+                length=max(data.count(b"\n"), 1), label="Đọc danh sách", file=click.get_text_stream("stderr")
+            ) as bar:
+                seen = [0]
+
+                def progress(rows: int) -> None:
+                    bar.update(rows - seen[0])
+                    seen[0] = rows
+
+                frame = read_frame(data, frame_file.name, id_column, contact_column, progress=progress)
+            result = draw(len(frame), size, reserve, method, seed)
+        except SamplingError as exc:
+            raise click.ClickException(str(exc)) from None
+        unit_name = target[2].name if target else frame_file.stem
+        out.write_bytes(draw_xlsx(frame, result, unit_name, target[1].name if target else ""))
+        if target:
+            record_draw(s, *target, frame, result)
+            s.commit()
+        _tsv("seed", result.seed)
+        _tsv("frame", len(frame), frame.sha256)
+        _tsv("selected", len(result.selected))
+        _tsv("reserve", len(result.reserve))
+        _tsv("out", out)
+
     @app.cli.command("create-admin", help="Tạo (hoặc đặt lại mật khẩu) tài khoản quản trị.")
     @click.argument("username")
     @click.password_option(prompt="Mật khẩu")

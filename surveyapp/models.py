@@ -293,3 +293,34 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     __table_args__ = (CheckConstraint(_one_of("role", Role), name="role"),)
+
+
+class FrameDraw(Base):
+    """A random draw from a unit's frame, recorded so it can be shown and reproduced.
+
+    Only record ids are kept: contacts stay in the file handed in and in the interviewers' export.
+    """
+
+    __tablename__ = "frame_draw"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    method: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    #: sha256 of the frame file as handed in: the same file and seed give the same people
+    frame_sha256: Mapped[str] = mapped_column(String(64))
+    frame_size: Mapped[int] = mapped_column(Integer)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    reserve_size: Mapped[int] = mapped_column(Integer)
+    #: JSON list of the selected record ids, in draw order
+    selected_ids: Mapped[str] = mapped_column(Text)
+    #: JSON list of the reserve record ids, in the order they are to be used
+    reserve_ids: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("method IN ('simple', 'systematic')", name="method"),
+        CheckConstraint("sample_size >= 0 AND reserve_size >= 0 AND frame_size >= 1", name="sizes"),
+    )
