@@ -116,8 +116,13 @@ def split_total(
         if w < 0 or math.isnan(w):
             raise SamplingError(f"Trọng số của đơn vị {code} không hợp lệ: {w}.")
     w = {u.code: float(weights.get(u.code, 0.0)) for u in units}
-    if total > lowest and not any(w[c] > 0 and (hi is None or hi > lo) for c, (lo, hi) in limits.items()):
-        raise SamplingError("Không đơn vị nào có trọng số dương để nhận phần phiếu còn lại.")
+    # units with zero weight stay at their minimum; can the others take the rest?
+    reachable = [lo if w[c] <= 0 else hi for c, (lo, hi) in limits.items()]
+    if None not in reachable and total > sum(reachable):
+        raise SamplingError(
+            f"Tổng {total} phiếu vượt quá số các đơn vị có thể nhận theo trọng số (tối đa {sum(reachable)}); "
+            "các đơn vị có trọng số 0 chỉ nhận mức tối thiểu."
+        )
 
     def shares(lam: float) -> dict[str, float]:
         out = {}

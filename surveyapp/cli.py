@@ -5,6 +5,7 @@ Our listing commands print tab-separated lines, for people and scripts alike.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -182,9 +183,7 @@ def register_commands(app: Flask) -> None:
             target = (c, group, unit)
         data = frame_file.read_bytes()
         try:
-            with click.progressbar(
-                length=max(data.count(b"\n"), 1), label="Đọc danh sách", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=max(data.count(b"\n"), 1), label="Đọc danh sách", file=sys.stderr) as bar:
                 seen = [0]
 
                 def progress(rows: int) -> None:

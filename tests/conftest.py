@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from surveyapp import create_app
@@ -103,11 +104,11 @@ def demo(app):
 
 @pytest.fixture
 def dbs(app):
-    """A session for assertions, outside any request."""
-    with app.app_context():
-        s = db.new_session()
-        yield s
-        s.close()
+    """A session for assertions, outside any request (no app context stays pushed, so requests
+    made by the test client each get their own ``g``)."""
+    s = Session(app.extensions["surveyapp.db"], expire_on_commit=False)
+    yield s
+    s.close()
 
 
 def count(s, model) -> int:
@@ -128,11 +129,15 @@ def live_server(app):
     thread.join(5)
 
 
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+def _input_value(html: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page (whatever order its attributes come in)."""
+    return _input_value(html, "csrf_token")
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    csrf = CSRF_RE.search(html).group(1)
-    match = re.search(r'<input[^>]*name="submission_id"[^>]*>', html).group(0)
-    submission = re.search(r'value="([^"]+)"', match).group(1)
-    return {"csrf_token": csrf, "submission_id": submission}
+    return {"csrf_token": csrf_token(html), "submission_id": _input_value(html, "submission_id")}

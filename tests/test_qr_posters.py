@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from surveyapp.models import CollectionPoint
 
-from .conftest import need_tool
+from .conftest import csrf_token, need_tool
 
 
 def login(client, username: str, password: str):
     page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    token = csrf_token(page)
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password})
 
 
