@@ -38,9 +38,9 @@ def test_csv_columns_are_found_by_vietnamese_names():
 
 
 def test_xlsx_frames_and_semicolon_csv():
-    data = frame_xlsx([["STT", "ID", "Email"], [1, "A-1", "a@x.vn"], [2, "A-2", "b@x.vn"]])
+    data = frame_xlsx([["STT", "ID", "Email"], [1, "A-1", "a@x.vn"], [2, "A-2", "b@x.vn"], [3, 1234, None]])
     frame = read_frame(data, "xa.xlsx")
-    assert frame.ids == ("A-1", "A-2") and frame.contacts == ("a@x.vn", "b@x.vn")
+    assert frame.ids == ("A-1", "A-2", "1234") and frame.contacts == ("a@x.vn", "b@x.vn", "")
     semi = b"id;sdt\n1;0911\n2;0922\n"
     assert read_frame(semi, "b.csv").contacts == ("0911", "0922")
     assert read_frame(frame_csv(3, "record_id,ho_ten,phone"), "c.csv", "record_id", "phone").ids[0] == "HS00000"
@@ -59,6 +59,7 @@ def test_xlsx_frames_and_semicolon_csv():
         (b"M\xe3 h\xf4 s\xf4,S\xf4 \xf0i\xean tho\xe0i\nHS1,0912\n", "không dùng mã UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "không phải tệp bảng tính"),
         (b"PK\x03\x04this is not really a zip", "tệp Excel bị hỏng"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not really an xls", "tệp Excel bị hỏng"),
     ],
 )
 def test_bad_frames_are_explained(data, message):
