@@ -51,6 +51,14 @@ class GroupMode(StrEnum):
     PAPER = "paper"  #: paper forms keyed in by clerks
 
 
+class CounterAccess(StrEnum):
+    """How citizens of a counter group reach the form."""
+
+    POSTER = "poster"  #: the open QR poster at the counter
+    SLIPS = "slips"  #: only single-use slips handed out with each result
+    BOTH = "both"
+
+
 class Channel(StrEnum):
     COUNTER = "counter"
     SLIP = "slip"
@@ -159,6 +167,8 @@ class RespondentGroup(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     mode: Mapped[str] = mapped_column(String(16))
+    #: for counter groups: poster, single-use slips, or both
+    counter_access: Mapped[str] = mapped_column(String(16), default=CounterAccess.POSTER, server_default="poster")
 
     campaign: Mapped[Campaign] = relationship(back_populates="groups")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -168,6 +178,7 @@ class RespondentGroup(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "code"),
         CheckConstraint(_one_of("mode", GroupMode), name="mode"),
+        CheckConstraint(_one_of("counter_access", CounterAccess), name="counter_access"),
     )
 
 
@@ -242,6 +253,12 @@ class Response(Base):
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.VALID)
     #: accepted after the quota was full (campaigns whose policy is "accept")
     over_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the invitation answered, only in campaigns that are not anonymous (see README, "Anonymity")
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
+    #: the number printed on a paper form keyed in by a clerk; unique within a campaign
+    paper_number: Mapped[str | None] = mapped_column(String(32))
+    #: the clerk who keyed in a paper form
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -249,7 +266,9 @@ class Response(Base):
     __table_args__ = (
         CheckConstraint(_one_of("channel", Channel), name="channel"),
         CheckConstraint(_one_of("status", ResponseStatus), name="status"),
+        CheckConstraint("(channel = 'paper') = (paper_number IS NOT NULL)", name="paper_number"),
         Index("ix_response_campaign_group_unit", "campaign_id", "group_id", "unit_id"),
+        UniqueConstraint("campaign_id", "paper_number"),
     )
 
 
@@ -324,3 +343,58 @@ class FrameDraw(Base):
         CheckConstraint("method IN ('simple', 'systematic')", name="method"),
         CheckConstraint("sample_size >= 0 AND reserve_size >= 0 AND frame_size >= 1", name="sizes"),
     )
+
+
+class Invitation(Base):
+    """A named respondent's personal, single-use link (delegates, leaders, civil servants)."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+    #: the unit the person belongs to; their response counts for this unit's quota
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    #: the unguessable part of the personal link (/i/<code>); replaced when the link is reissued
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    #: set once a response was accepted; the only trace an anonymous response leaves here
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    group: Mapped[RespondentGroup] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class InvitationDraft(Base):
+    """Answers saved part-way through a long form; deleted when the response is submitted."""
+
+    __tablename__ = "invitation_draft"
+
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True)
+    #: the submission id the form was shown with, so a resumed form submits idempotently
+    submission_token: Mapped[str] = mapped_column(String(200))
+    #: JSON object: form field name -> list of values
+    data: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class Slip(Base):
+    """A single-use QR slip a commune hands out with a result; its code works once."""
+
+    __tablename__ = "slip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    #: printing batch number within the unit and group, shown on the slip
+    batch: Mapped[int] = mapped_column(Integer, default=1)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    group: Mapped[RespondentGroup] = relationship()
