@@ -50,6 +50,32 @@ PAGES: dict[str, tuple[str, str]] = {
         "Mã phiếu này đã được dùng để gửi một bộ câu trả lời khác, nên không thể ghi nhận lần gửi này. "
         "Nếu muốn trả lời lại, vui lòng tải lại trang để mở phiếu mới.",
     ),
+    "poster_disabled": (
+        "Vui lòng dùng phiếu có mã QR riêng",
+        "Nơi này phát cho mỗi người một phiếu nhỏ có mã QR riêng kèm kết quả giải quyết. Vui lòng quét mã trên "
+        "phiếu đó để trả lời.",
+    ),
+    "slips_disabled": (
+        "Mã QR này chưa được dùng",
+        "Đợt khảo sát này chỉ nhận ý kiến qua mã QR dán tại quầy. Vui lòng quét mã QR tại nơi làm thủ tục.",
+    ),
+    "slip_used": (
+        "Mã QR này đã được dùng",
+        "Mỗi phiếu nhỏ chỉ dùng để trả lời một lần và phiếu này đã được trả lời. Cảm ơn ông/bà.",
+    ),
+    "invitation_unknown": (
+        "Không tìm thấy thư mời",
+        "Đường dẫn không đúng hoặc đã được thay bằng đường dẫn mới. Vui lòng kiểm tra lại tin nhắn hoặc thư mời.",
+    ),
+    "invitation_revoked": (
+        "Đường dẫn này đã hết hiệu lực",
+        "Đường dẫn này đã được thu hồi. Nếu Quý vị vẫn cần trả lời, vui lòng liên hệ Phòng Nội vụ "
+        "để nhận đường dẫn mới.",
+    ),
+    "already_answered": (
+        "Phiếu đã được ghi nhận",
+        "Đường dẫn này đã được dùng để gửi phiếu trả lời, nên không nhận thêm phiếu thứ hai. Cảm ơn Quý vị.",
+    ),
     "bad_request": ("Yêu cầu không hợp lệ", "Yêu cầu gửi lên không đúng. Vui lòng tải lại trang và thử lại."),
     "forbidden": ("Không có quyền truy cập", "Tài khoản của bạn không được xem trang này."),
     "method": ("Thao tác không hợp lệ", "Trang này không hỗ trợ thao tác vừa thực hiện."),

@@ -1,85 +1,153 @@
+"""The public form, reached three ways: a counter poster (/f/<code>), a single-use slip
+(/s/<code>) or a personal invitation (/i/<code>, which can also save a draft)."""
+
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+import json
+
+from flask import current_app, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from ..db import session
-from ..models import CampaignStatus, Channel
+from ..models import CampaignStatus, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp
 from .forms import build_form_class
 from .services import (
+    FormContext,
     Outcome,
     campaign_accepts,
     new_submission_token,
     quota_is_full,
     rated_units,
     read_submission_token,
+    resolve_invitation,
     resolve_point,
+    resolve_slip,
     store_response,
 )
 
-ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id"}
+ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent"}
+OUTCOME_PAGES = {
+    Outcome.QUOTA_FULL: ("quota_full", 409),
+    Outcome.CONFLICT: ("submission_conflict", 409),
+    Outcome.ALREADY_USED: ("already_answered", 409),
+}
 
 
-def _context(code: str):
-    s = session()
-    ctx = resolve_point(s, code)
-    if ctx is None:
-        fail("point_unknown", 404)
-    if not ctx.point.active:
-        fail("point_inactive", 410)
+def _require_open(ctx: FormContext) -> None:
     refusal = campaign_accepts(ctx.campaign)
     if refusal:
         fail(refusal, 410 if ctx.campaign.status == CampaignStatus.CLOSED else 403)
-    return s, ctx
 
 
 @bp.route("/f/<code>", methods=["GET", "POST"])
 def answer(code: str):
-    s, ctx = _context(code)
+    ctx = resolve_point(session(), code)
+    if ctx is None:
+        fail("point_unknown", 404)
+    if not ctx.point.active:
+        fail("point_inactive", 410)
+    _require_open(ctx)
+    if ctx.group.counter_access == CounterAccess.SLIPS:
+        fail("poster_disabled", 403)
+    return _handle(ctx, url_for("collect.answer", code=code), code)
+
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+def slip(code: str):
+    ctx = resolve_slip(session(), code)
+    if ctx is None:
+        fail("point_unknown", 404)
+    _require_open(ctx)
+    if ctx.group.counter_access == CounterAccess.POSTER:
+        fail("slips_disabled", 403)
+    if ctx.slip.used and request.method == "GET":
+        fail("slip_used", 410)
+    return _handle(ctx, url_for("collect.slip", code=code), code)
+
+
+@bp.route("/i/<code>", methods=["GET", "POST"])
+def invitation(code: str):
+    ctx = resolve_invitation(session(), code)
+    if ctx is None:
+        fail("invitation_unknown", 404)
+    if ctx.invitation.revoked:
+        fail("invitation_revoked", 410)
+    _require_open(ctx)
+    if ctx.invitation.used and request.method == "GET":
+        fail("already_answered", 410)
+    return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
+
+
+def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False):
+    s = session()
     questionnaire = ctx.questionnaire
     units = rated_units(s, ctx.group, ctx.campaign, questionnaire)
     form_class = build_form_class(questionnaire, units)
     secret = current_app.config["SECRET_KEY"]
+    page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": action, "draft_key": draft_key,
+            "drafts": drafts}  # fmt: skip
 
     if request.method == "GET":
         if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
             return notice("quota_full", 200)
+        draft = _draft(s, ctx) if drafts else None
+        if draft is not None:
+            form = form_class(
+                formdata=MultiDict([(k, v) for k, values in json.loads(draft.data).items() for v in values])
+            )
+            form.submission_id.data = draft.submission_token
+            return _render(page, form, 200, saved_at=draft.saved_at)
         form = form_class(formdata=None)
         form.submission_id.data = new_submission_token(secret)
-        return _render(ctx, questionnaire, units, form, 200)
+        return _render(page, form, 200)
 
     known = {entry.name for entry in form_class.entries} | ALWAYS_ALLOWED_FIELDS
     if set(request.form) - known:
         fail("unknown_fields", 400)
-    token = read_submission_token(secret, request.form.get("submission_id", ""))
-    if token is None:
+    token = request.form.get("submission_id", "")
+    parsed = read_submission_token(secret, token)
+    if parsed is None:
         fail("bad_submission", 400)
-    submission_id, shown_at = token
+    submission_id, shown_at = parsed
+
+    if drafts and request.form.get("intent") == "save":
+        return _save_draft(s, ctx, page, form_class, token)
 
     form = form_class()
     if not form.validate():
-        return _render(ctx, questionnaire, units, form, 422)
-
-    outcome = store_response(s, ctx, submission_id, shown_at, form.answer_rows(ctx.unit.id), Channel.COUNTER)
+        return _render(page, form, 422)
+    outcome = store_response(s, ctx, submission_id, shown_at, form.answer_rows(ctx.unit.id))
     if outcome is Outcome.STORED:
         s.commit()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
-        return render_template("collect/thanks.html", ctx=ctx, code=code, submission_id=submission_id), 200
-    if outcome is Outcome.QUOTA_FULL:
-        return notice("quota_full", 409)
-    return notice("submission_conflict", 409)
+        return render_template("collect/thanks.html", ctx=ctx, code=draft_key, submission_id=submission_id), 200
+    return notice(*OUTCOME_PAGES[outcome])
 
 
-def _render(ctx, questionnaire, units, form, status: int):
-    return (
-        render_template(
-            "collect/form.html",
-            ctx=ctx,
-            questionnaire=questionnaire,
-            units=units,
-            form=form,
-            errors=getattr(form, "error_count", 0),
-        ),
-        status,
-    )
+def _draft(s, ctx: FormContext) -> InvitationDraft | None:
+    return s.scalar(select(InvitationDraft).where(InvitationDraft.invitation_id == ctx.invitation.id))
+
+
+def _save_draft(s, ctx: FormContext, page: dict, form_class, token: str):
+    if ctx.invitation.used:
+        return notice("already_answered", 409)
+    known = {entry.name for entry in form_class.entries}
+    data = {name: request.form.getlist(name) for name in request.form if name in known}
+    draft = _draft(s, ctx) or InvitationDraft(invitation_id=ctx.invitation.id)
+    draft.data = json.dumps(data, ensure_ascii=False)
+    draft.submission_token = token
+    draft.saved_at = utcnow()
+    s.add(draft)
+    s.commit()
+    form = form_class(formdata=MultiDict([(k, v) for k, values in data.items() for v in values]))
+    form.submission_id.data = token
+    return _render(page, form, 200, saved_at=draft.saved_at, just_saved=True)
+
+
+def _render(page: dict, form, status: int, **extra):
+    return render_template(
+        "collect/form.html", form=form, errors=getattr(form, "error_count", 0), **page, **extra
+    ), status

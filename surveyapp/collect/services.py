@@ -14,7 +14,7 @@ from enum import Enum
 from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,13 +24,17 @@ from ..models import (
     Answer,
     Campaign,
     CampaignStatus,
+    Channel,
     CollectionPoint,
+    Invitation,
+    InvitationDraft,
     QuestionnaireVersion,
     Quota,
     QuotaFullPolicy,
     RespondentGroup,
     Response,
     ResponseStatus,
+    Slip,
     Unit,
 )
 from .forms import AnswerRow
@@ -50,28 +54,60 @@ def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
 
 
 @dataclass
-class PointContext:
-    point: CollectionPoint
+class FormContext:
+    """Who answers: the campaign, group and unit a response counts for, and through which door
+    (a counter poster, a single-use slip, a personal invitation, or a clerk keying in paper)."""
+
     group: RespondentGroup
     campaign: Campaign
     unit: Unit
     version: QuestionnaireVersion
+    channel: str
+    point: CollectionPoint | None = None
+    slip: Slip | None = None
+    invitation: Invitation | None = None
 
     @property
     def questionnaire(self) -> Questionnaire:
         return questionnaire_of(self.version)
 
 
-def resolve_point(s: Session, code: str) -> PointContext | None:
-    row = s.execute(
-        select(CollectionPoint, RespondentGroup, Campaign, Unit, QuestionnaireVersion)
-        .join(RespondentGroup, CollectionPoint.group_id == RespondentGroup.id)
+def _context_query(model, *joins):
+    return (
+        select(model, RespondentGroup, Campaign, Unit, QuestionnaireVersion)
+        .join(RespondentGroup, model.group_id == RespondentGroup.id)
         .join(Campaign, RespondentGroup.campaign_id == Campaign.id)
-        .join(Unit, CollectionPoint.unit_id == Unit.id)
+        .join(Unit, model.unit_id == Unit.id)
         .join(QuestionnaireVersion, RespondentGroup.questionnaire_version_id == QuestionnaireVersion.id)
-        .where(CollectionPoint.code == code)
-    ).first()
-    return PointContext(*row) if row else None
+    )
+
+
+def resolve_point(s: Session, code: str) -> FormContext | None:
+    row = s.execute(_context_query(CollectionPoint).where(CollectionPoint.code == code)).first()
+    if row is None:
+        return None
+    point, group, campaign, unit, version = row
+    return FormContext(group, campaign, unit, version, Channel.COUNTER, point=point)
+
+
+def resolve_slip(s: Session, code: str) -> FormContext | None:
+    row = s.execute(_context_query(Slip).where(Slip.code == code)).first()
+    if row is None:
+        return None
+    slip, group, campaign, unit, version = row
+    return FormContext(group, campaign, unit, version, Channel.SLIP, slip=slip)
+
+
+def resolve_invitation(s: Session, code: str) -> FormContext | None:
+    row = s.execute(_context_query(Invitation).where(Invitation.code == code)).first()
+    if row is None:
+        return None
+    invitation, group, campaign, unit, version = row
+    return FormContext(group, campaign, unit, version, Channel.INVITATION, invitation=invitation)
+
+
+def paper_context(s: Session, group: RespondentGroup, unit: Unit) -> FormContext:
+    return FormContext(group, group.campaign, unit, group.questionnaire_version, Channel.PAPER)
 
 
 def rated_units(s: Session, group: RespondentGroup, campaign: Campaign, questionnaire: Questionnaire) -> dict:
@@ -129,6 +165,8 @@ class Outcome(Enum):
     REPLAYED = "replayed"  #: the same submission again: nothing stored, thank the citizen again
     CONFLICT = "conflict"  #: the same submission id with other answers: refused
     QUOTA_FULL = "quota_full"
+    ALREADY_USED = "already_used"  #: a single-use invitation or slip that has answered already
+    DUPLICATE_PAPER = "duplicate_paper"  #: this paper form number was keyed in already
 
 
 def answers_hash(rows: list[AnswerRow]) -> str:
@@ -146,27 +184,54 @@ def _existing(s: Session, submission_id: str, digest: str, point_id: int | None)
     return Outcome.REPLAYED if same else Outcome.CONFLICT
 
 
+def _paper_taken(s: Session, campaign_id: int, paper_number: str | None) -> bool:
+    if paper_number is None:
+        return False
+    return (
+        s.scalar(select(Response.id).where(Response.campaign_id == campaign_id, Response.paper_number == paper_number))
+        is not None
+    )
+
+
+def _claim(s: Session, model, row_id: int, *extra) -> bool:
+    """Mark a single-use invitation or slip as used; False if it was used (or revoked) already.
+
+    One conditional UPDATE: of two submissions racing for the same link, the second waits for
+    the first's row lock and then finds ``used`` set.
+    """
+    claimed = s.execute(
+        update(model).where(model.id == row_id, model.used.is_(False), *extra).values(used=True)
+    ).rowcount
+    return claimed == 1
+
+
 def store_response(
     s: Session,
-    ctx: PointContext,
+    ctx: FormContext,
     submission_id: str,
     started_at: datetime | None,
     rows: list[AnswerRow],
-    channel: str,
+    *,
+    paper_number: str | None = None,
+    entered_by_id: int | None = None,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
     A retry with the same ``submission_id`` and the same answers stores nothing and returns
-    ``REPLAYED``; with other answers, ``CONFLICT``. In a campaign whose quota policy is "stop",
-    a full quota returns ``QUOTA_FULL``; the quota row is updated atomically, so racing
-    submissions never push it past its target. Any outcome but ``STORED`` leaves the session
-    rolled back, with nothing written.
+    ``REPLAYED``; with other answers, ``CONFLICT``. A single-use invitation or slip answers once
+    (``ALREADY_USED`` after that); a paper form number is keyed in once (``DUPLICATE_PAPER``).
+    In a campaign whose quota policy is "stop", a full quota returns ``QUOTA_FULL``; the quota
+    row is updated atomically, so racing submissions never push it past its target. Any outcome
+    but ``STORED`` leaves the session rolled back, with nothing written.
     """
     digest = answers_hash(rows)
-    point_id = ctx.point.id
+    point_id = ctx.point.id if ctx.point is not None else None
     known = _existing(s, submission_id, digest, point_id)
     if known is not None:
         return known
+    if _paper_taken(s, ctx.campaign.id, paper_number):
+        return Outcome.DUPLICATE_PAPER
+    invitation = ctx.invitation
     response = Response(
         submission_id=submission_id,
         campaign_id=ctx.campaign.id,
@@ -174,17 +239,31 @@ def store_response(
         unit_id=ctx.unit.id,
         questionnaire_version_id=ctx.version.id,
         collection_point_id=point_id,
-        channel=channel,
+        channel=ctx.channel,
         answers_hash=digest,
         started_at=started_at,
         status=ResponseStatus.VALID,
+        # Anonymous campaigns keep no link from a response to its invitation (README, "Anonymity").
+        invitation_id=invitation.id if invitation is not None and not ctx.campaign.anonymous else None,
+        paper_number=paper_number,
+        entered_by_id=entered_by_id,
     )
     try:
         s.add(response)
         s.flush()
     except IntegrityError:
         s.rollback()
-        return _existing(s, submission_id, digest, point_id) or Outcome.CONFLICT
+        known = _existing(s, submission_id, digest, point_id)
+        if known is not None:
+            return known
+        return Outcome.DUPLICATE_PAPER if _paper_taken(s, ctx.campaign.id, paper_number) else Outcome.CONFLICT
+
+    if invitation is not None and not _claim(s, Invitation, invitation.id, Invitation.revoked.is_(False)):
+        s.rollback()
+        return Outcome.ALREADY_USED
+    if ctx.slip is not None and not _claim(s, Slip, ctx.slip.id):
+        s.rollback()
+        return Outcome.ALREADY_USED
 
     stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP
     bump = (
@@ -217,6 +296,8 @@ def store_response(
         )
         for row in rows
     )
+    if invitation is not None:
+        s.execute(delete(InvitationDraft).where(InvitationDraft.invitation_id == invitation.id))
     s.flush()
     return Outcome.STORED
 

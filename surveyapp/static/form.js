@@ -50,14 +50,15 @@
     });
   }
   function show(text) { net.hidden = false; net.textContent = text; }
-  function send() {
+  function send(submitter) {
     var body = new URLSearchParams(new FormData(form));
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+    if (submitter && submitter.name) body.set(submitter.name, submitter.value);
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) { document.open(); document.write(html); document.close(); })
       .catch(function () {
         show("Chưa gửi được vì mất kết nối. Phiếu đã được lưu trên máy và sẽ tự gửi lại khi có mạng.");
-        setTimeout(send, 5000);
+        setTimeout(function () { send(submitter); }, 5000);
       });
   }
   restore();
@@ -71,8 +72,8 @@
     ev.preventDefault();
     if (sending) return;
     sending = true;
-    form.querySelector(".send").disabled = true;
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     save();
-    send();
+    send(ev.submitter);
   });
 })();
