@@ -27,7 +27,7 @@ METHODS = ("simple", "systematic")
 PROGRESS_EVERY = 10_000
 
 
-def _normalise(name: str) -> str:
+def normalise(name: str) -> str:
     """Lowercase, no diacritics, single spaces: “Số điện thoại” → “so dien thoai”."""
     text = unicodedata.normalize("NFD", str(name or "")).replace("đ", "d").replace("Đ", "D")
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
@@ -83,6 +83,33 @@ def _rows_from_workbook(data: bytes, filename: str) -> list[list[str]]:
     return [[_cell(v) for v in row] for row in rows]
 
 
+def read_table(data: bytes, filename: str, max_bytes: int = MAX_FRAME_BYTES) -> list[list[str]]:
+    """The non-empty rows of a CSV (UTF-8) or spreadsheet file, header first; FrameError if unreadable."""
+    if len(data) > max_bytes:
+        raise FrameError(
+            f"{filename}: tệp quá lớn ({len(data) / 1048576:.1f} MB, tối đa {max_bytes / 1048576:.0f} MB)."
+        )
+    if not data.strip():
+        raise FrameError(f"{filename}: tệp trống, không có danh sách nào.")
+    is_workbook = data[:4] == b"PK\x03\x04" or data[:8] == OLE_MAGIC
+    rows = _rows_from_workbook(data, filename) if is_workbook else _rows_from_csv(data, filename)
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise FrameError(f"{filename}: tệp trống, không có danh sách nào.")
+    return rows
+
+
+def find_column(header: list[str], wanted: str | None, aliases: tuple[str, ...], what: str, filename: str) -> int:
+    """The position of a column named ``wanted`` or any of ``aliases`` (case and diacritics ignored)."""
+    normal = [normalise(h) for h in header]
+    for name in [normalise(wanted)] if wanted else list(aliases):
+        if name in normal:
+            return normal.index(name)
+    found = ", ".join(f"“{h}”" for h in header if h) or "không có"
+    asked = f"“{wanted}”" if wanted else "một trong: " + ", ".join(aliases)
+    raise FrameError(f"{filename}: thiếu cột {what} ({asked}). Các cột có trong tệp: {found}.")
+
+
 def read_frame(
     data: bytes,
     filename: str,
@@ -96,31 +123,10 @@ def read_frame(
     Columns are found by name, ignoring case and diacritics (“Mã hồ sơ”, “Số điện thoại” …) unless
     ``id_column`` / ``contact_column`` name them. ``progress`` is called every 10,000 rows.
     """
-    if len(data) > max_bytes:
-        raise FrameError(
-            f"{filename}: tệp quá lớn ({len(data) / 1048576:.1f} MB, tối đa {max_bytes / 1048576:.0f} MB)."
-        )
-    if not data.strip():
-        raise FrameError(f"{filename}: tệp trống, không có danh sách nào.")
-    is_workbook = data[:4] == b"PK\x03\x04" or data[:8] == OLE_MAGIC
-    rows = _rows_from_workbook(data, filename) if is_workbook else _rows_from_csv(data, filename)
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
-        raise FrameError(f"{filename}: tệp trống, không có danh sách nào.")
+    rows = read_table(data, filename, max_bytes)
     header = [h.strip() for h in rows[0]]
-    normal = [_normalise(h) for h in header]
-
-    def find(wanted: str | None, aliases: tuple[str, ...], what: str) -> int:
-        names = [_normalise(wanted)] if wanted else list(aliases)
-        for name in names:
-            if name in normal:
-                return normal.index(name)
-        found = ", ".join(f"“{h}”" for h in header if h) or "không có"
-        asked = f"“{wanted}”" if wanted else "một trong: " + ", ".join(aliases)
-        raise FrameError(f"{filename}: thiếu cột {what} ({asked}). Các cột có trong tệp: {found}.")
-
-    id_at = find(id_column, ID_ALIASES, "mã hồ sơ")
-    contact_at = find(contact_column, CONTACT_ALIASES, "liên hệ")
+    id_at = find_column(header, id_column, ID_ALIASES, "mã hồ sơ", filename)
+    contact_at = find_column(header, contact_column, CONTACT_ALIASES, "liên hệ", filename)
     ids, contacts, first_row, duplicates = [], [], {}, []
     for number, row in enumerate(rows[1:], start=2):
         record = row[id_at].strip() if id_at < len(row) else ""

@@ -35,12 +35,16 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .campaigns import bp as campaigns_bp
     from .collect import bp as collect_bp
+    from .invitations import bp as invitations_bp
+    from .paper import bp as paper_bp
     from .planning import bp as planning_bp
 
     app.register_blueprint(collect_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(planning_bp)
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(paper_bp)
 
     from .cli import register_commands
 

@@ -12,7 +12,9 @@
 ``SURVEYAPP_ENV``
     ``development`` (default) or ``production``.
 ``MAX_FORM_BYTES``
-    Largest request body accepted, in bytes; default 65536.
+    Largest answer form accepted, in bytes; default 65536.
+``MAX_UPLOAD_BYTES``
+    Largest file staff may upload (invitation lists), in bytes; default 8 MiB.
 ``SESSION_HOURS``
     How long a staff login lasts; default 8.
 """
@@ -45,7 +47,9 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PRODUCTION": production,
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_FORM_BYTES", 64 * 1024)),
+        "MAX_FORM_BYTES": int(env.get("MAX_FORM_BYTES", 64 * 1024)),
+        # The app-wide ceiling; every request but a staff upload is held to MAX_FORM_BYTES.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", 8))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from urllib.parse import parse_qsl
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -37,6 +39,8 @@ def reject_malformed_body():
 
     Werkzeug silently replaces undecodable bytes; we would rather refuse than store mojibake.
     """
+    if request.endpoint not in upload_endpoints():
+        request.max_content_length = current_app.config["MAX_FORM_BYTES"]
     if request.method != "POST" or request.content_length == 0:
         return None
     mimetype = request.mimetype
@@ -49,6 +53,27 @@ def reject_malformed_body():
         except UnicodeDecodeError:
             return notice("bad_encoding", 400)
     return None
+
+
+def upload_endpoints() -> set[str]:
+    from .invitations import UPLOAD_ENDPOINTS
+
+    return UPLOAD_ENDPOINTS
+
+
+#: personal and single-use codes in URLs; never written to logs (README, "Anonymity")
+SECRET_PATHS = re.compile(r"/(qr/)?([is])/[A-Za-z0-9_-]{8,}")
+
+
+class RedactCodes(logging.Filter):
+    """Replace invitation and slip codes in log lines (werkzeug's access log, our own logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(SECRET_PATHS.sub(r"/\1\2/…", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = SECRET_PATHS.sub(r"/\1\2/…", record.msg)
+        return True
 
 
 def security_headers(response):
@@ -95,6 +120,10 @@ def _notice_for(key: str, status: int):
 
 def init_app(app: Flask) -> None:
     """Register after ``compress.init_app``: after_request hooks run last-registered first."""
+    for name in ("werkzeug", "gunicorn.access", app.logger.name):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactCodes) for f in logger.filters):
+            logger.addFilter(RedactCodes())
     app.after_request(security_headers)
     app.after_request(buffer_static_files)
 

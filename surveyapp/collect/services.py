@@ -214,6 +214,7 @@ def store_response(
     *,
     paper_number: str | None = None,
     entered_by_id: int | None = None,
+    accept_over_quota: bool = False,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
@@ -222,7 +223,8 @@ def store_response(
     (``ALREADY_USED`` after that); a paper form number is keyed in once (``DUPLICATE_PAPER``).
     In a campaign whose quota policy is "stop", a full quota returns ``QUOTA_FULL``; the quota
     row is updated atomically, so racing submissions never push it past its target. Any outcome
-    but ``STORED`` leaves the session rolled back, with nothing written.
+    but ``STORED`` leaves the session rolled back, with nothing written. ``accept_over_quota``
+    (paper forms already filled in) stores past a full quota, marked over quota, whatever the policy.
     """
     digest = answers_hash(rows)
     point_id = ctx.point.id if ctx.point is not None else None
@@ -265,7 +267,7 @@ def store_response(
         s.rollback()
         return Outcome.ALREADY_USED
 
-    stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP
+    stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP and not accept_over_quota
     bump = (
         update(Quota)
         .where(Quota.group_id == ctx.group.id, Quota.unit_id == ctx.unit.id)

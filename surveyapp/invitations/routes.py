@@ -1,0 +1,279 @@
+from __future__ import annotations
+
+from flask import Response as HttpResponse
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from .. import qr
+from ..auth import current_user, staff_required
+from ..campaigns.services import campaign_by_key
+from ..db import session
+from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit
+from . import bp
+from .services import (
+    ImportError_,
+    Person,
+    add_invitations,
+    campaign_units,
+    group_invitations,
+    invitation_url,
+    links_csv,
+    links_xlsx,
+    make_slips,
+    parse_people,
+    reissue,
+    revoke,
+    slip_url,
+    status_text,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _group(key: str, group_code: str) -> tuple[Campaign, RespondentGroup]:
+    campaign = campaign_by_key(session(), key)
+    group = next((g for g in campaign.groups if g.code == group_code), None) if campaign else None
+    if group is None:
+        abort(404)
+    return campaign, group
+
+
+def _own_unit_only(unit: Unit) -> None:
+    """Unit officers print slips for their own unit only."""
+    user = current_user()
+    if user.role == Role.UNIT_OFFICER and user.unit_id != unit.id:
+        abort(403)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> HttpResponse:
+    return HttpResponse(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/")
+@staff_required()
+def group_page(key: str, group_code: str):
+    campaign, group = _group(key, group_code)
+    s = session()
+    invitations = group_invitations(s, group) if group.mode == GroupMode.INVITATION else []
+    answered = sum(1 for i in invitations if i.used)
+    batches = s.execute(
+        select(Unit.code, Unit.name, Slip.batch, Slip.used)
+        .join(Unit, Slip.unit_id == Unit.id)
+        .where(Slip.group_id == group.id)
+        .order_by(Unit.code, Slip.batch)
+    ).all()
+    slip_batches: dict[tuple[str, str, int], list[int]] = {}
+    for code, name, batch, used in batches:
+        counts = slip_batches.setdefault((code, name, batch), [0, 0])
+        counts[0] += 1
+        counts[1] += int(used)
+    return render_template(
+        "invitations/group.html",
+        campaign=campaign,
+        group=group,
+        invitations=invitations,
+        answered=answered,
+        status_text=status_text,
+        units=campaign_units(s, campaign),
+        slip_batches=slip_batches,
+        access_choices=[
+            (CounterAccess.POSTER, "Chỉ mã QR dán tại quầy"),
+            (CounterAccess.SLIPS, "Chỉ phiếu QR dùng một lần"),
+            (CounterAccess.BOTH, "Cả hai"),
+        ],  # fmt: skip
+        user=current_user(),
+    )
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/import", methods=["POST"])
+@staff_required()
+def import_list(key: str, group_code: str):
+    campaign, group = _group(key, group_code)
+    upload = request.files.get("list")
+    if upload is None or not upload.filename:
+        flash("Vui lòng chọn tệp danh sách (CSV hoặc Excel).", "error")
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+    s = session()
+    try:
+        people = parse_people(s, campaign, group, upload.read(), upload.filename)
+    except ImportError_ as exc:
+        return _group_page_with_problems(key, group_code, exc.problems)
+    add_invitations(s, group, people)
+    s.commit()
+    flash(f"Đã thêm {len(people)} người vào danh sách mời.", "ok")
+    return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+
+
+def _group_page_with_problems(key: str, group_code: str, problems: list[str]):
+    flash("Chưa nhập người nào vì danh sách có lỗi:", "error")
+    for problem in problems[:50]:
+        flash(problem, "error")
+    if len(problems) > 50:
+        flash(f"… và {len(problems) - 50} lỗi khác.", "error")
+    return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/add", methods=["POST"])
+@staff_required()
+def add_person(key: str, group_code: str):
+    campaign, group = _group(key, group_code)
+    s = session()
+    name = " ".join(request.form.get("full_name", "").split())
+    unit = s.scalar(select(Unit).where(Unit.code == request.form.get("unit", "")))
+    if not name or unit is None or unit.id not in {u.id for u in campaign_units(s, campaign)}:
+        flash("Vui lòng nhập họ tên và chọn đơn vị.", "error")
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+    duplicate = s.scalar(
+        select(Invitation.id).where(
+            Invitation.group_id == group.id, Invitation.unit_id == unit.id, Invitation.full_name == name
+        )
+    )
+    if duplicate:
+        flash(f"“{name}” ({unit.name}) đã có trong danh sách mời.", "error")
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+    person = Person(name, request.form.get("position", "").strip(), unit, request.form.get("phone", "").strip(),
+                    request.form.get("email", "").strip())  # fmt: skip
+    add_invitations(s, group, [person])
+    s.commit()
+    flash(f"Đã thêm “{name}”.", "ok")
+    return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+
+
+def _invitation(key: str, invitation_id: int) -> Invitation:
+    invitation = session().get(Invitation, invitation_id)
+    if invitation is None or invitation.group.campaign.key != key:
+        abort(404)
+    return invitation
+
+
+@bp.route("/admin/c/<key>/inv/<int:invitation_id>/revoke", methods=["POST"])
+@staff_required()
+def revoke_link(key: str, invitation_id: int):
+    invitation = _invitation(key, invitation_id)
+    revoke(session(), invitation)
+    session().commit()
+    flash(f"Đã thu hồi đường dẫn của “{invitation.full_name}”.", "ok")
+    return redirect(url_for("invitations.group_page", key=key, group_code=invitation.group.code))
+
+
+@bp.route("/admin/c/<key>/inv/<int:invitation_id>/reissue", methods=["POST"])
+@staff_required()
+def reissue_link(key: str, invitation_id: int):
+    invitation = _invitation(key, invitation_id)
+    try:
+        reissue(session(), invitation)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    else:
+        session().commit()
+        flash(f"Đã cấp đường dẫn mới cho “{invitation.full_name}”; đường dẫn cũ không dùng được nữa.", "ok")
+    return redirect(url_for("invitations.group_page", key=key, group_code=invitation.group.code))
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/links.<fmt>")
+@staff_required()
+def links(key: str, group_code: str, fmt: str):
+    campaign, group = _group(key, group_code)
+    invitations = group_invitations(session(), group)
+    if request.args.get("only") == "pending":
+        invitations = [i for i in invitations if not i.used and not i.revoked]
+    name = f"{'nhac-nho' if request.args.get('only') else 'duong-dan'}-{campaign.key}-{group.code}"
+    if fmt == "csv":
+        return _download(links_csv(invitations), "text/csv", f"{name}.csv")
+    if fmt == "xlsx":
+        return _download(links_xlsx(f"{campaign.name} — {group.name}", invitations), XLSX, f"{name}.xlsx")
+    abort(404)
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/qr-slips")
+@staff_required()
+def invitation_slips(key: str, group_code: str):
+    campaign, group = _group(key, group_code)
+    invitations = [i for i in group_invitations(session(), group) if not i.used and not i.revoked]
+    cards = [
+        {"title": i.full_name, "subtitle": " · ".join(x for x in (i.position, i.unit.name) if x),
+         "qr": url_for("invitations.qr_invitation", code=i.code), "url": invitation_url(i.code)}
+        for i in invitations
+    ]  # fmt: skip
+    return render_template(
+        "invitations/slips.html", campaign=campaign, group=group, cards=cards, personal=True,
+        heading="Phiếu mời trả lời khảo sát",
+    )  # fmt: skip
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/access", methods=["POST"])
+@staff_required()
+def set_access(key: str, group_code: str):
+    _campaign, group = _group(key, group_code)
+    choice = request.form.get("counter_access")
+    if group.mode != GroupMode.COUNTER or choice not in set(CounterAccess):
+        abort(400)
+    group.counter_access = choice
+    session().commit()
+    flash("Đã lưu cách người dân trả lời.", "ok")
+    return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/slips", methods=["POST"])
+@staff_required(Role.UNIT_OFFICER)
+def new_slips(key: str, group_code: str):
+    campaign, group = _group(key, group_code)
+    s = session()
+    unit = s.scalar(select(Unit).where(Unit.code == request.form.get("unit", "")))
+    try:
+        count = int(request.form.get("count", "0"))
+    except ValueError:
+        count = 0
+    if group.mode != GroupMode.COUNTER or unit is None or unit.id not in {u.id for u in campaign_units(s, campaign)}:
+        abort(400)
+    _own_unit_only(unit)
+    try:
+        slips = make_slips(s, group, unit, count)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+    s.commit()
+    return redirect(
+        url_for("invitations.print_slips", key=key, group_code=group_code, unit_code=unit.code, batch=slips[0].batch)
+    )
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/slips/<unit_code>/<int:batch>")
+@staff_required(Role.UNIT_OFFICER)
+def print_slips(key: str, group_code: str, unit_code: str, batch: int):
+    campaign, group = _group(key, group_code)
+    s = session()
+    slips = s.scalars(
+        select(Slip)
+        .join(Unit, Slip.unit_id == Unit.id)
+        .where(Slip.group_id == group.id, Unit.code == unit_code, Slip.batch == batch)
+        .order_by(Slip.id)
+    ).all()
+    if not slips:
+        abort(404)
+    _own_unit_only(slips[0].unit)
+    cards = [
+        {"title": slip.unit.name, "subtitle": f"Đợt in {batch} · phiếu {n}/{len(slips)}",
+         "qr": url_for("invitations.qr_slip", code=slip.code), "url": slip_url(slip.code)}
+        for n, slip in enumerate(slips, start=1)
+    ]  # fmt: skip
+    return render_template(
+        "invitations/slips.html", campaign=campaign, group=group, cards=cards, personal=False,
+        heading="Mời ông/bà cho ý kiến về việc giải quyết thủ tục hành chính",
+    )  # fmt: skip
+
+
+@bp.route("/qr/i/<code>.svg")
+@staff_required()
+def qr_invitation(code: str):
+    if session().scalar(select(Invitation.id).where(Invitation.code == code)) is None:
+        abort(404)
+    return HttpResponse(qr.svg(invitation_url(code)), mimetype="image/svg+xml")
+
+
+@bp.route("/qr/s/<code>.svg")
+@staff_required(Role.UNIT_OFFICER)
+def qr_slip(code: str):
+    if session().scalar(select(Slip.id).where(Slip.code == code)) is None:
+        abort(404)
+    return HttpResponse(qr.svg(slip_url(code)), mimetype="image/svg+xml")
