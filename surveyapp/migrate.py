@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -18,13 +19,40 @@ def alembic_config(engine: Engine, connection=None) -> Config:
     return cfg
 
 
+@contextmanager
+def _migrating(engine: Engine):
+    """A connection in a transaction for Alembic.
+
+    On SQLite, Alembic changes a table by copying it and dropping the old one; with foreign keys
+    enforced, that drop would cascade and delete every row that points at the table (quotas,
+    collection points, responses …). So foreign keys are off while migrating (the pragma only
+    takes effect outside a transaction) and checked once the migration is done.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.upgrade(alembic_config(engine, connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(engine, connection), revision)
 
 

@@ -114,3 +114,40 @@ def test_changed_questions_need_a_new_version(app, dbs):
     bumped = changed.replace("version: 1", "version: 2", 1)
     row = store_questionnaire(dbs, load_text(bumped, "leader.yaml"), bumped)
     assert row.version == 2
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
+    """Regression: SQLite table rebuilds used to cascade-delete quotas, points and rated units."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    migrate.upgrade(engine, "0002")
+    now = "'2023-12-01 00:00:00'"
+    statements = [
+        "INSERT INTO unit (id, code, name, kind) VALUES (1, 'D', 'Huyện', 'huyện'), (2, 'C', 'Xã', 'xã')",
+        f"INSERT INTO questionnaire_version (id, code, version, title, content_hash, source, created_at)"
+        f" VALUES (1, 'q', 1, 'Phiếu', 'h', 's', {now})",
+        f"INSERT INTO campaign (id, key, year, name, scope_unit_id, status, anonymous, quota_full_policy, created_at)"
+        f" VALUES (1, 'c', 2023, 'Đợt', 1, 'open', 1, 'stop', {now})",
+        "INSERT INTO respondent_group (id, campaign_id, code, name, position, questionnaire_version_id, mode)"
+        " VALUES (1, 1, 'citizen', 'Người dân', 0, 1, 'counter')",
+        "INSERT INTO group_rated_unit (group_id, unit_id) VALUES (1, 2)",
+        "INSERT INTO quota (id, group_id, unit_id, target, received) VALUES (1, 1, 2, 60, 1)",
+        f"INSERT INTO collection_point (id, group_id, unit_id, code, active, created_at)"
+        f" VALUES (1, 1, 2, 'abc', 1, {now})",
+        f"INSERT INTO response (id, submission_id, campaign_id, group_id, unit_id, questionnaire_version_id,"
+        f" collection_point_id, channel, answers_hash, submitted_at, status, over_quota)"
+        f" VALUES (1, 's1', 1, 1, 2, 1, 1, 'counter', 'h', {now}, 'valid', 0)",
+        "INSERT INTO answer (id, response_id, question_id, subject_unit_id, value_num) VALUES (1, 1, 'a', 2, 4)",
+    ]
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)  # noqa: S608 - constant test data
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        counts = {
+            table: conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()  # noqa: S608 - fixed names
+            for table in ("group_rated_unit", "quota", "collection_point", "response", "answer")
+        }
+        access = conn.exec_driver_sql("SELECT counter_access FROM respondent_group").scalar()
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert counts == dict.fromkeys(counts, 1) and access == "poster"
+    engine.dispose()
