@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .invitations import bp as invitations_bp
     from .paper import bp as paper_bp
     from .planning import bp as planning_bp
+    from .results import bp as results_bp
 
     app.register_blueprint(collect_bp)
     app.register_blueprint(campaigns_bp)
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(planning_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(paper_bp)
+    app.register_blueprint(results_bp)
 
     from .cli import register_commands
 

@@ -66,12 +66,19 @@ def register_commands(app: Flask) -> None:
         migrate.revision(db.engine, message)
 
     @app.cli.command("demo", help="Nạp đợt khảo sát mẫu (chạy lại nhiều lần không tạo trùng).")
-    def demo_command() -> None:
+    @click.option("--answers", is_flag=True, help="Thêm câu trả lời giả lập (khoảng 75% chỉ tiêu) để xem kết quả.")
+    def demo_command(answers: bool) -> None:
         from .demo import load_demo
+        from .demo.fake import fill
 
         migrate.upgrade(db.engine)
         s = session()
         result = load_demo(s)
+        if answers:
+            from .campaigns.services import campaign_by_key
+
+            added = fill(s, campaign_by_key(s, result.campaign_key))
+            click.echo(f"Đã thêm {added} phiếu giả lập.", err=True)
         s.commit()
         _tsv("campaign", result.campaign_key)
         _tsv("admin", result.admin_username, result.admin_password)
@@ -204,6 +211,26 @@ def register_commands(app: Flask) -> None:
         _tsv("selected", len(result.selected))
         _tsv("reserve", len(result.reserve))
         _tsv("out", out)
+
+    @app.cli.command("export-scores", help="Xuất bảng điểm Excel của một đợt khảo sát.")
+    @click.argument("campaign")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    def export_scores(campaign: str, out: Path) -> None:
+        from questionnaires.scoring import RulesError
+
+        from .results.routes import raw_sheet_specs
+        from .results.services import NoRules, compute
+        from .results.workbook import write_workbook
+
+        c = _campaign_or_fail(campaign)
+        try:
+            table, _counts = compute(session(), c)
+        except (NoRules, RulesError) as exc:
+            raise click.ClickException(str(exc)) from None
+        write_workbook(str(out), c.name, table, raw_sheet_specs(c))
+        for u in table.units:
+            _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
+        click.echo(f"Đã ghi {out}", err=True)
 
     @app.cli.command("create-admin", help="Tạo (hoặc đặt lại mật khẩu) tài khoản quản trị.")
     @click.argument("username")

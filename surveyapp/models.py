@@ -139,6 +139,8 @@ class Campaign(Base):
     quota_full_policy: Mapped[str] = mapped_column(String(16), default=QuotaFullPolicy.STOP)
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
+    #: the scoring rules (YAML, questionnaires/SCORING.md) that turn answers into index points
+    scoring_rules: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     scope_unit: Mapped[Unit] = relationship()

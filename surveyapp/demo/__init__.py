@@ -26,6 +26,7 @@ from ..campaigns.services import (
 )
 from ..models import Campaign, CampaignStatus, GroupMode, Quota, QuotaFullPolicy, RespondentGroup, Role, User
 
+RULES_FILE = BUILTIN_DIR.parent / "rules" / "ninh_giang_2023.yaml"
 DEMO_KEY = "ninh-giang-2023"
 DEMO_UNITS = Path(__file__).parent / "units.csv"
 DISTRICT = "HDG-NGG"
@@ -68,6 +69,7 @@ def load_demo(s: Session) -> DemoResult:
             quota_full_policy=QuotaFullPolicy.STOP,
             starts_on=date(2023, 12, 1),
             ends_on=date(2023, 12, 31),
+            scoring_rules=RULES_FILE.read_text(encoding="utf-8"),
         )
         s.add(campaign)
         s.flush()

@@ -1,0 +1,121 @@
+"""Statistics for the results pages: Wilson intervals, Cronbach's alpha, differences between units.
+
+Pure functions on counts and sums; scipy supplies the distributions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import chi2_contingency, norm
+from scipy.stats import t as student_t
+
+
+def wilson_interval(positive: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion.
+
+    Formula: (p̂ + z²/2n ± z·√(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n), z the two-sided normal quantile.
+    Source: E. B. Wilson (1927), JASA 22:209–212; it stays inside [0, 1] and behaves at p̂ = 0 or 1.
+
+    >>> [round(x, 4) for x in wilson_interval(57, 60)]
+    [0.8628, 0.9829]
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    p = positive / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_interval(n: int, total: float, squares: float, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval from n, Σx and Σx²: x̄ ± t(n−1)·s/√n (s the sample deviation)."""
+    if n <= 0:
+        return (math.nan, math.nan, math.nan)
+    mean = total / n
+    if n == 1:
+        return (mean, math.nan, math.nan)
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = float(student_t.ppf(1 - (1 - confidence) / 2, n - 1)) * math.sqrt(variance / n)
+    return (mean, mean - half, mean + half)
+
+
+def cronbach_alpha(items: np.ndarray) -> float:
+    """Cronbach's alpha of a respondents × items matrix (complete cases).
+
+    Formula: α = k/(k − 1) · (1 − Σ σ²ᵢ / σ²ₜ), σ² sample variances of each item and of the total.
+    Source: L. J. Cronbach (1951), Psychometrika 16:297–334.
+    """
+    items = np.asarray(items, dtype=float)
+    k = items.shape[1]
+    if k < 2 or items.shape[0] < 2:
+        return math.nan
+    total_var = items.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return math.nan
+    return k / (k - 1) * (1 - items.var(axis=0, ddof=1).sum() / total_var)
+
+
+def cronbach_alpha_from_sums(
+    k: int, n: int, item_sums: Sequence[float], item_squares: Sequence[float], total_sum: float, total_squares: float
+) -> float:
+    """The same alpha from sums the database computes (n complete respondents): no raw matrix needed."""
+    if k < 2 or n < 2:
+        return math.nan
+
+    def var(s: float, q: float) -> float:
+        return (q - s * s / n) / (n - 1)
+
+    total_var = var(total_sum, total_squares)
+    if total_var <= 0:
+        return math.nan
+    return k / (k - 1) * (1 - sum(var(s, q) for s, q in zip(item_sums, item_squares, strict=True)) / total_var)
+
+
+def alpha_words(alpha: float) -> str:
+    """Plain Vietnamese for an alpha value (the usual rule of thumb: ≥ 0.7 acceptable)."""
+    if math.isnan(alpha):
+        return "chưa đủ dữ liệu để đánh giá"
+    if alpha >= 0.9:
+        return "các câu hỏi đo rất nhất quán"
+    if alpha >= 0.8:
+        return "các câu hỏi đo nhất quán tốt"
+    if alpha >= 0.7:
+        return "các câu hỏi đo khá nhất quán (chấp nhận được)"
+    if alpha >= 0.6:
+        return "độ nhất quán còn thấp, nên xem lại câu hỏi"
+    return "các câu hỏi đo không nhất quán, cần xem lại"
+
+
+@dataclass(frozen=True)
+class Difference:
+    statistic: float
+    p_value: float
+    dof: int
+    units: int
+
+    @property
+    def words(self) -> str:
+        if math.isnan(self.p_value):
+            return "chưa đủ dữ liệu để so sánh các đơn vị"
+        if self.p_value < 0.05:
+            return "mức đánh giá khác nhau rõ rệt giữa các đơn vị (p < 0,05)"
+        return "chưa thấy khác biệt rõ rệt giữa các đơn vị"
+
+
+def units_differ(table: np.ndarray) -> Difference:
+    """Pearson's chi-square test of independence on a units × levels table of counts.
+
+    Rows and columns that are all zero are dropped first. Source: scipy.stats.chi2_contingency.
+    """
+    table = np.asarray(table, dtype=float)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0] if table.size else table
+    if table.ndim != 2 or table.shape[0] < 2 or table.shape[1] < 2:
+        return Difference(math.nan, math.nan, 0, int(table.shape[0]) if table.ndim == 2 else 0)
+    result = chi2_contingency(table, correction=False)
+    return Difference(float(result.statistic), float(result.pvalue), int(result.dof), table.shape[0])

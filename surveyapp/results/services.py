@@ -1,0 +1,247 @@
+"""Scoring against the database: one SQL aggregate of answer counts feeds the pure scoring code."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from questionnaires import Questionnaire, QuestionType
+from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
+from questionnaires.scoring.stats import Difference, cronbach_alpha_from_sums, units_differ
+
+from ..collect.services import questionnaire_of
+from ..models import Answer, Campaign, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
+
+
+class NoRules(LookupError):
+    pass
+
+
+def questionnaires(campaign: Campaign) -> dict[str, Questionnaire]:
+    return {g.code: questionnaire_of(g.questionnaire_version) for g in campaign.groups}
+
+
+def rules_of(campaign: Campaign) -> Rules:
+    if not campaign.scoring_rules:
+        raise NoRules("Đợt khảo sát chưa có quy tắc tính điểm.")
+    return load_rules_text(campaign.scoring_rules, questionnaires(campaign), f"quy tắc của {campaign.key}")
+
+
+def level_counts(s: Session, campaign: Campaign) -> list[LevelCount]:
+    """Valid scale answers per group × subject unit × question × level: one SQL aggregate."""
+    scale_ids = {q.id for q in questionnaires(campaign).values() for q in q.scale_items()}
+    stmt = (
+        select(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num, func.count())
+        .select_from(Answer)
+        .join(Response, Answer.response_id == Response.id)
+        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .join(Unit, Answer.subject_unit_id == Unit.id)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.status == ResponseStatus.VALID,
+            Answer.value_num.is_not(None),
+            Answer.question_id.in_(scale_ids),
+        )
+        .group_by(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num)
+    )
+    return [LevelCount(g, u, q, int(level), n) for g, u, q, level, n in s.execute(stmt)]
+
+
+def quota_status(s: Session, campaign: Campaign) -> dict[tuple[str, str], tuple[int, int]]:
+    """(group, unit) → (target, valid responses) for every quota of the campaign: one query."""
+    counted = (
+        select(Response.group_id, Response.unit_id, func.count().label("n"))
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID)
+        .group_by(Response.group_id, Response.unit_id)
+        .subquery()
+    )
+    rows = s.execute(
+        select(RespondentGroup.code, Unit.code, Quota.target, func.coalesce(counted.c.n, 0))
+        .select_from(Quota)
+        .join(RespondentGroup, Quota.group_id == RespondentGroup.id)
+        .join(Unit, Quota.unit_id == Unit.id)
+        .outerjoin(counted, and_(counted.c.group_id == Quota.group_id, counted.c.unit_id == Quota.unit_id))
+        .where(RespondentGroup.campaign_id == campaign.id)
+    )
+    return {(g, u): (target, n) for g, u, target, n in rows}
+
+
+def scored_units(s: Session, campaign: Campaign, rules: Rules) -> list[tuple[str, str]]:
+    """The units the rules score: counter groups' quota units and the units other groups rate."""
+    used = {src.group for c in rules.criteria for src in c.sources}
+    groups = [g for g in campaign.groups if g.code in used]
+    ids: set[int] = set()
+    counter = [g.id for g in groups if g.mode == GroupMode.COUNTER]
+    if counter:
+        ids.update(s.scalars(select(Quota.unit_id).where(Quota.group_id.in_(counter))))
+    for g in groups:
+        if g.mode != GroupMode.COUNTER:
+            ids.update(u.id for u in g.rated_units)
+    rows = s.execute(select(Unit.code, Unit.name).where(Unit.id.in_(ids)).order_by(Unit.code)) if ids else []
+    return [(code, name) for code, name in rows]
+
+
+def compute(s: Session, campaign: Campaign) -> tuple[ScoreTable, list[LevelCount]]:
+    rules = rules_of(campaign)
+    counts = level_counts(s, campaign)
+    table = score(rules, counts, scored_units(s, campaign, rules), questionnaires(campaign), quota_status(s, campaign))
+    return table, counts
+
+
+@dataclass(frozen=True)
+class AspectAlpha:
+    group: str
+    aspect: str
+    name: str
+    items: int
+    respondents: int
+    alpha: float
+
+
+def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
+    """Cronbach's alpha per group and aspect, from sums computed in SQL over complete respondents."""
+    out = []
+    for group in campaign.groups:
+        questionnaire = questionnaire_of(group.questionnaire_version)
+        by_aspect: dict[str, list[str]] = defaultdict(list)
+        for q in questionnaire.scale_items():
+            by_aspect[q.aspect].append(q.id)
+        for aspect, ids in by_aspect.items():
+            if len(ids) < 2:
+                continue
+            per_person = (
+                select(Answer.response_id, Answer.subject_unit_id, func.sum(Answer.value_num).label("t"))
+                .join(Response, Answer.response_id == Response.id)
+                .where(
+                    Response.group_id == group.id,
+                    Response.status == ResponseStatus.VALID,
+                    Answer.question_id.in_(ids),
+                    Answer.value_num.is_not(None),
+                )
+                .group_by(Answer.response_id, Answer.subject_unit_id)
+                .having(func.count() == len(ids))
+                .subquery()
+            )
+            n, total, squares = s.execute(
+                select(func.count(), func.sum(per_person.c.t), func.sum(per_person.c.t * per_person.c.t))
+            ).one()
+            item_rows = s.execute(
+                select(Answer.question_id, func.sum(Answer.value_num), func.sum(Answer.value_num * Answer.value_num))
+                .join(
+                    per_person,
+                    and_(
+                        per_person.c.response_id == Answer.response_id,
+                        per_person.c.subject_unit_id == Answer.subject_unit_id,
+                    ),
+                )  # fmt: skip
+                .where(Answer.question_id.in_(ids))
+                .group_by(Answer.question_id)
+            ).all()
+            sums = {q: (a, b) for q, a, b in item_rows}
+            alpha = (
+                cronbach_alpha_from_sums(
+                    len(ids), n, [sums[i][0] for i in ids], [sums[i][1] for i in ids], total, squares
+                )
+                if n >= 2 and len(sums) == len(ids)
+                else math.nan
+            )
+            out.append(AspectAlpha(group.code, aspect, questionnaire.aspects[aspect], len(ids), n, alpha))
+    return out
+
+
+def differences(
+    counts: list[LevelCount], questionnaires_: dict[str, Questionnaire]
+) -> list[tuple[str, str, Difference]]:
+    """For each scale question of each group: do units differ? (chi-square on units × levels)."""
+    tables: dict[tuple[str, str], dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for c in counts:
+        tables[(c.group, c.question)][c.unit][c.level] = c.n
+    out = []
+    for (group, qid), by_unit in sorted(tables.items()):
+        q = questionnaires_[group].question(qid)
+        levels = range(1, len(q.scale.labels) + 1)
+        matrix = np.array([[row.get(level, 0) for level in levels] for row in by_unit.values()])
+        out.append((group, qid, units_differ(matrix)))
+    return out
+
+
+def distributions(counts: list[LevelCount], unit: str | None = None) -> dict[tuple[str, str], dict[int, int]]:
+    """(group, question) → level → answers, over all units or one unit."""
+    out: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for c in counts:
+        if unit is None or c.unit == unit:
+            cell = out[(c.group, c.question)]
+            cell[c.level] = cell.get(c.level, 0) + c.n
+    return out
+
+
+@dataclass(frozen=True)
+class RawRow:
+    number: int
+    group: str
+    unit_code: str
+    unit_name: str
+    channel: str
+    day: str
+    values: dict[str, str | float]
+
+
+def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int = 20_000) -> Iterator[RawRow]:
+    """Anonymised answers of one group, one row per response and unit rated, streamed in batches.
+
+    Rows carry a running number, never a database id, submission id, time of day or invitation.
+    """
+    units = dict(s.execute(select(Unit.id, Unit.code)).all())
+    names = dict(s.execute(select(Unit.id, Unit.name)).all())
+    stmt = (
+        select(
+            Response.id,
+            Response.channel,
+            Response.submitted_at,
+            Answer.subject_unit_id,
+            Answer.question_id,
+            Answer.value_code,
+            Answer.value_num,
+            Answer.value_text,
+        )  # fmt: skip
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.group_id == group.id, Response.status == ResponseStatus.VALID)
+        .order_by(Response.id, Answer.subject_unit_id, Answer.id)
+        .execution_options(yield_per=batch)
+    )
+    number = 0
+    current: tuple | None = None
+    values: dict[str, str | float] = {}
+    meta = None
+    for rid, channel, submitted, subject, qid, code, num, text in s.execute(stmt):
+        key = (rid, subject)
+        if key != current:
+            if current is not None:
+                yield RawRow(number, *meta, values)
+            number += 1
+            current, values = key, {}
+            meta = (group.code, units[subject], names[subject], channel, submitted.strftime("%Y-%m-%d"))
+        value = text if text is not None else code if code is not None else num
+        if qid in values and code is not None:
+            values[qid] = f"{values[qid]};{code}"
+        else:
+            values[qid] = value
+    if current is not None:
+        yield RawRow(number, *meta, values)
+
+
+def question_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:
+    """(question id, label) of every answerable question, items of rate_units included."""
+    out = []
+    for q in questionnaire.top_questions():
+        if q.type is QuestionType.RATE_UNITS:
+            out.extend((i.id, i.label) for i in q.items)
+        else:
+            out.append((q.id, q.label))
+    return out

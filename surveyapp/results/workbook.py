@@ -1,0 +1,230 @@
+"""The scorers' workbook (xlsxwriter): summary, one sheet per criterion, method, raw data, chart.
+
+Numbers are written as numbers with two decimals ("0.00"): Excel shows them with the decimal
+comma of a Vietnamese system (1,50). Every text, and above all every free-text answer, is written
+with ``write_string``, so “=…” stays text and is never evaluated as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+
+import xlsxwriter
+
+from questionnaires.scoring import ScoreTable
+
+from .services import RawRow
+
+METHOD_NAMES = {"share": "Tỷ lệ hài lòng", "mean": "Điểm trung bình chuẩn hoá", "bands": "Theo ngưỡng"}
+FLAG_NAMES = {
+    "insufficient_sample": "chưa đủ mẫu",
+    "no_data": "không có phiếu hợp lệ",
+    "partial_sources": "thiếu một số nguồn",
+}
+
+
+def flags_text(flags: Iterable[str]) -> str:
+    return ", ".join(FLAG_NAMES.get(f, f) for f in flags)
+
+
+def method_lines(table: ScoreTable) -> list[str]:
+    rules = table.rules
+    effect = {"flag": "chỉ đánh dấu", "zero": "cho 0 điểm", "exclude": "không tính điểm, không xếp hạng"}
+    lines = [
+        f"Quy tắc: {rules.title} (mã {rules.id}). Tổng điểm phần điều tra: {_n(rules.component_total)}.",
+        f"Chưa đủ mẫu khi số phiếu hợp lệ dưới {rules.min_share_of_quota:.0%} chỉ tiêu; "
+        f"xử lý: {effect[rules.insufficient_effect]}.",
+        "Khoảng tin cậy 95%: tỷ lệ dùng khoảng Wilson (một nguồn) hoặc xấp xỉ chuẩn có trọng số (nhiều nguồn); "
+        "điểm trung bình dùng khoảng Student t. Mỗi người trả lời nhiều câu nên khoảng thực tế có thể rộng hơn.",
+    ]
+    for c in rules.criteria:
+        how = {
+            "share": f"điểm = {_n(c.max_points)} × tỷ lệ câu trả lời tích cực",
+            "mean": f"điểm = {_n(c.max_points)} × (điểm trung bình − mức thấp nhất) / (mức cao nhất − mức thấp nhất)",
+            "bands": "điểm theo ngưỡng tỷ lệ "
+            + ("hài lòng" if c.bands_on == "share" else "điểm trung bình chuẩn hoá")
+            + ": "
+            + "; ".join(f"từ {_n(b.minimum)}% → {_n(b.points)} điểm" for b in c.bands),
+        }[c.method]
+        sources = "; ".join(f"nhóm {s.group} (trọng số {_n(s.weight)}): {', '.join(s.questions)}" for s in c.sources)
+        positive = f" Mức tích cực: {', '.join(str(x) for x in sorted(c.positive))}." if c.positive else ""
+        lines.append(
+            f"Tiêu chí {c.code} – {c.name} (tối đa {_n(c.max_points)} điểm): {how}.{positive} Nguồn: {sources}."
+        )
+    return lines
+
+
+def _n(x: float) -> str:
+    """A number as Vietnamese documents write it: 1,5 (decimal comma)."""
+    return f"{x:g}".replace(".", ",")
+
+
+def write_workbook(
+    out,
+    campaign_name: str,
+    table: ScoreTable,
+    raw_sheets: list[tuple[str, list[tuple[str, str]], Callable[[], Iterable[RawRow]]]],
+    raw_limit: int = 100_000,
+) -> None:
+    """Write the workbook to ``out`` (a path or a binary file).
+
+    ``raw_sheets``: (sheet title, question columns, a function yielding that group's raw rows).
+    Past ``raw_limit`` rows a raw sheet stops with a note pointing to the CSV export.
+    """
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    head = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"})
+    text = book.add_format({"border": 1})
+    points = book.add_format({"border": 1, "num_format": "0.00"})
+    bold_points = book.add_format({"border": 1, "num_format": "0.00", "bold": True})
+    pct = book.add_format({"border": 1, "num_format": "0.0%"})
+    integer = book.add_format({"border": 1, "num_format": "0"})
+    title = book.add_format({"bold": True, "font_size": 14})
+    note = book.add_format({"italic": True, "font_color": "#555555"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    rules = table.rules
+
+    summary = book.add_worksheet("Tổng hợp")
+    summary.write_string(0, 0, f"Điểm điều tra xã hội học: {campaign_name}", title)
+    heads = ["Hạng", "Mã đơn vị", "Đơn vị", *[f"{c.code} (tối đa {_n(c.max_points)})" for c in rules.criteria],
+             f"Tổng (tối đa {_n(rules.component_total)})", "Ghi chú"]  # fmt: skip
+    for col, h in enumerate(heads):
+        summary.write_string(2, col, h, head)
+    for r, u in enumerate(table.units, start=3):
+        if u.rank is None:
+            summary.write_string(r, 0, "", text)
+        else:
+            summary.write_number(r, 0, u.rank, integer)
+        summary.write_string(r, 1, u.unit, text)
+        summary.write_string(r, 2, u.name, text)
+        for col, c in enumerate(rules.criteria, start=3):
+            p = u.criteria[c.code].points
+            if p is None:
+                summary.write_string(r, col, "—", text)
+            else:
+                summary.write_number(r, col, p, points)
+        total_col = 3 + len(rules.criteria)
+        if u.total is None:
+            summary.write_string(r, total_col, "—", text)
+        else:
+            summary.write_number(r, total_col, u.total, bold_points)
+        flags = sorted({f for s in u.criteria.values() for f in s.flags})
+        summary.write_string(r, total_col + 1, flags_text(flags), text)
+    last_row = 2 + len(table.units)
+    summary.freeze_panes(3, 3)
+    summary.autofilter(2, 0, max(last_row, 3), len(heads) - 1)
+    summary.set_column(0, 0, 6)
+    summary.set_column(1, 1, 14)
+    summary.set_column(2, 2, 28)
+    summary.set_column(3, len(heads) - 2, 12)
+    summary.set_column(len(heads) - 1, len(heads) - 1, 30)
+
+    if table.units:
+        chart = book.add_chart({"type": "bar"})
+        total_col = 3 + len(rules.criteria)
+        shown = min(len(table.units), 60)
+        chart.add_series({
+            "name": "Tổng điểm",
+            "categories": ["Tổng hợp", 3, 2, 2 + shown, 2],
+            "values": ["Tổng hợp", 3, total_col, 2 + shown, total_col],
+            "fill": {"color": "#9B1C1C"},
+        })  # fmt: skip
+        suffix = " (60 đơn vị đầu)" if shown < len(table.units) else ""
+        chart.set_title({"name": f"Tổng điểm điều tra xã hội học theo đơn vị{suffix}"})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 720, "height": max(320, 18 * shown)})
+        sheet = book.add_worksheet("Biểu đồ")
+        sheet.insert_chart(1, 1, chart)
+
+    for c in rules.criteria:
+        sheet = book.add_worksheet(f"TC {c.code}"[:31])
+        sheet.write_string(0, 0, f"Tiêu chí {c.code}: {c.name}", title)
+        sheet.write_string(1, 0, f"{METHOD_NAMES[c.method]}; tối đa {_n(c.max_points)} điểm", note)
+        by_share = c.method == "share" or (c.method == "bands" and c.bands_on == "share")
+        value_name = "Tỷ lệ tích cực" if by_share else "Trung bình chuẩn hoá"
+        cols = ["Mã đơn vị", "Đơn vị", "Số câu trả lời hợp lệ", value_name, "Cận dưới 95%", "Cận trên 95%", "Điểm",
+                "Ghi chú"]  # fmt: skip
+        for col, h in enumerate(cols):
+            sheet.write_string(3, col, h, head)
+        for r, u in enumerate(table.units, start=4):
+            s = u.criteria[c.code]
+            sheet.write_string(r, 0, u.unit, text)
+            sheet.write_string(r, 1, u.name, text)
+            sheet.write_number(r, 2, s.n, integer)
+            for col, v in ((3, s.value), (4, s.low), (5, s.high)):
+                if v is None or v != v:
+                    sheet.write_string(r, col, "", text)
+                else:
+                    sheet.write_number(r, col, v, pct)
+            if s.points is None:
+                sheet.write_string(r, 6, "—", text)
+            else:
+                sheet.write_number(r, 6, s.points, points)
+            sheet.write_string(r, 7, flags_text(s.flags), text)
+        sheet.freeze_panes(4, 2)
+        sheet.autofilter(3, 0, max(3 + len(table.units), 4), len(cols) - 1)
+        sheet.set_column(0, 0, 14)
+        sheet.set_column(1, 1, 28)
+        sheet.set_column(2, 6, 13)
+        sheet.set_column(7, 7, 26)
+
+    method = book.add_worksheet("Phương pháp")
+    method.set_column(0, 0, 120, wrap)
+    method.write_string(0, 0, "Cách tính điểm", title)
+    for r, line in enumerate(method_lines(table), start=2):
+        method.write_string(r, 0, line, wrap)
+
+    for sheet_title, columns, rows in raw_sheets:
+        sheet = book.add_worksheet(sheet_title[:31])
+        fixed = ["STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi"]
+        for col, h in enumerate(fixed + [f"{qid}: {label}" for qid, label in columns]):
+            sheet.write_string(0, col, h, head)
+        index = {qid: i for i, (qid, _) in enumerate(columns, start=len(fixed))}
+        written = 0
+        for row in rows():
+            written += 1
+            if written > raw_limit:
+                sheet.write_string(written, 0, "Còn nhiều dòng nữa: tải bản CSV đầy đủ từ trang kết quả.", note)
+                break
+            r = written
+            sheet.write_number(r, 0, row.number)
+            for col, v in enumerate((row.group, row.unit_code, row.unit_name, row.channel, row.day), start=1):
+                sheet.write_string(r, col, v)
+            for qid, value in row.values.items():
+                col = index.get(qid)
+                if col is None:
+                    continue
+                if isinstance(value, float):
+                    sheet.write_number(r, col, value)
+                else:
+                    sheet.write_string(r, col, str(value))
+        sheet.freeze_panes(1, 1)
+    book.close()
+
+
+def raw_csv(columns: list[tuple[str, str]], rows: Iterable[RawRow]) -> Iterable[str]:
+    """The same anonymised rows as CSV text chunks (UTF-8 BOM first, for Excel); cells that a
+    spreadsheet would read as a formula get a leading apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(["STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi", *[qid for qid, _ in columns]])
+    for row in rows:
+        cells = [row.number, row.group, row.unit_code, row.unit_name, row.channel, row.day]
+        for qid, _ in columns:
+            value = row.values.get(qid, "")
+            if isinstance(value, float):
+                value = f"{value:g}"
+            cells.append(_safe(str(value)))
+        writer.writerow(cells)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _safe(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
