@@ -57,6 +57,12 @@ def answers_for(
 ) -> list[dict]:
     rows = []
     given: dict[str, frozenset[str]] = {}
+    # each respondent has a mood of their own around the unit's leaning: items then agree with each
+    # other as real answers do
+    mood = {own_unit: min(1.0, max(0.0, leans.get(own_unit, 0.7) + rng.gauss(0, 0.2)))}
+    for units in rated.values():
+        for unit in units:
+            mood[unit.id] = min(1.0, max(0.0, leans.get(unit.id, 0.7) + rng.gauss(0, 0.2)))
 
     def add(q: Question, subject: int, context: dict) -> None:
         if not is_visible(q, context):
