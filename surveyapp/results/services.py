@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, QuestionType
@@ -192,48 +194,60 @@ class RawRow:
     values: dict[str, str | float]
 
 
-def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int = 20_000) -> Iterator[RawRow]:
+def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int = 5_000) -> Iterator[RawRow]:
     """Anonymised answers of one group, one row per response and unit rated, streamed in batches.
 
     Rows carry a running number, never a database id, submission id, time of day or invitation.
+    The database folds each response's answers into arrays (PostgreSQL ``array_agg``, SQLite
+    ``json_group_array``), so Python handles one row per response, not one per answer.
     """
-    units = dict(s.execute(select(Unit.id, Unit.code)).all())
-    names = dict(s.execute(select(Unit.id, Unit.name)).all())
-    stmt = (
-        select(
-            Response.id,
-            Response.channel,
-            Response.submitted_at,
-            Answer.subject_unit_id,
-            Answer.question_id,
-            Answer.value_code,
-            Answer.value_num,
-            Answer.value_text,
-        )  # fmt: skip
+    units = {uid: (code, name) for uid, code, name in s.execute(select(Unit.id, Unit.code, Unit.name))}
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    answers = (
+        select(Response.id.label("rid"), Response.channel, Response.submitted_at, Answer.subject_unit_id,
+               Answer.question_id, Answer.value_code, Answer.value_num, Answer.value_text, Answer.id.label("aid"))
         .join(Answer, Answer.response_id == Response.id)
         .where(Response.group_id == group.id, Response.status == ResponseStatus.VALID)
-        .order_by(Response.id, Answer.subject_unit_id, Answer.id)
+    )  # fmt: skip
+    if sqlite:  # json_group_array keeps the order of an ordered subquery
+        a = answers.order_by(Response.id, Answer.subject_unit_id, Answer.id).subquery()
+
+        def fold(column):
+            return func.json_group_array(column)
+    else:
+        a = answers.subquery()
+
+        def fold(column):
+            return func.array_agg(aggregate_order_by(column, a.c.aid))
+
+    stmt = (
+        select(
+            a.c.rid,
+            func.min(a.c.channel),
+            func.min(a.c.submitted_at),
+            a.c.subject_unit_id,
+            fold(a.c.question_id),
+            fold(a.c.value_code),
+            fold(a.c.value_num),
+            fold(a.c.value_text),
+        )  # fmt: skip
+        .group_by(a.c.rid, a.c.subject_unit_id)
+        .order_by(a.c.rid, a.c.subject_unit_id)
         .execution_options(yield_per=batch)
     )
-    number = 0
-    current: tuple | None = None
-    values: dict[str, str | float] = {}
-    meta = None
-    for rid, channel, submitted, subject, qid, code, num, text in s.execute(stmt):
-        key = (rid, subject)
-        if key != current:
-            if current is not None:
-                yield RawRow(number, *meta, values)
-            number += 1
-            current, values = key, {}
-            meta = (group.code, units[subject], names[subject], channel, submitted.strftime("%Y-%m-%d"))
-        value = text if text is not None else code if code is not None else num
-        if qid in values and code is not None:
-            values[qid] = f"{values[qid]};{code}"
-        else:
-            values[qid] = value
-    if current is not None:
-        yield RawRow(number, *meta, values)
+    for number, (_rid, channel, submitted, subject, qids, codes, nums, texts) in enumerate(s.execute(stmt), start=1):
+        if sqlite:
+            qids, codes, nums, texts = (json.loads(x) for x in (qids, codes, nums, texts))
+        values: dict[str, str | float] = {}
+        for qid, code, num, text in zip(qids, codes, nums, texts, strict=True):
+            value = text if text is not None else code if code is not None else num
+            if qid in values and code is not None:
+                values[qid] = f"{values[qid]};{code}"
+            else:
+                values[qid] = value
+        day = submitted if isinstance(submitted, str) else submitted.strftime("%Y-%m-%d")
+        code, name = units[subject]
+        yield RawRow(number, group.code, code, name, channel, day[:10], values)
 
 
 def question_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:

@@ -66,7 +66,7 @@ def write_workbook(
     campaign_name: str,
     table: ScoreTable,
     raw_sheets: list[tuple[str, list[tuple[str, str]], Callable[[], Iterable[RawRow]]]],
-    raw_limit: int = 100_000,
+    raw_limit: int = 20_000,
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
