@@ -44,7 +44,7 @@ def setup(extra: str) -> None:
 
 def serve(args: list[str]) -> None:
     setup("")
-    run(BIN / "surveyapp", "demo")
+    run(BIN / "surveyapp", "demo", "--answers")
     print("Mở http://127.0.0.1:5000/admin/ và đăng nhập bằng tài khoản in ở dòng 'admin' phía trên.", flush=True)
     os.execv(BIN / "surveyapp", [str(BIN / "surveyapp"), "run", "--host", "127.0.0.1", "--port", "5000", *args])  # noqa: S606
 

@@ -32,10 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
     compress.init_app(app)
     web.init_app(app)
 
+    from .accounts import bp as accounts_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .campaigns import bp as campaigns_bp
     from .collect import bp as collect_bp
     from .invitations import bp as invitations_bp
+    from .monitor import bp as monitor_bp
     from .paper import bp as paper_bp
     from .planning import bp as planning_bp
     from .results import bp as results_bp
@@ -47,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(paper_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(monitor_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(api_bp)
 
     from .cli import register_commands
 

@@ -1,19 +1,22 @@
-"""Staff sign-in. Roles beyond the administrator come with the monitoring work (issue 5)."""
+"""Staff sign-in and roles: administrators see everything; unit officers their own unit's progress,
+posters and slips; scorers results and exports; clerks paper entry."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from .db import session as db_session
 from .messages import VietnameseTranslations
-from .models import Role, User
+from .models import LoginFailure, Role, User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -54,13 +57,42 @@ def staff_required(*roles: Role):
     return decorate
 
 
+#: failed sign-ins allowed per account (or per address) in the window before further tries wait
+MAX_FAILURES = 5
+ADDRESS_MAX_FAILURES = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def address_hash() -> str:
+    """A salted hash of the client address: enough to count failures, never the address itself."""
+    secret = current_app.config["SECRET_KEY"]
+    return hashlib.sha256(f"{secret}:address:{request.remote_addr}".encode()).hexdigest()
+
+
+def _too_many_failures(s, username: str, address: str) -> bool:
+    since = utcnow() - FAILURE_WINDOW
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    by_user = s.scalar(recent.where(LoginFailure.username == username))
+    by_address = s.scalar(recent.where(LoginFailure.address_hash == address))
+    return by_user >= MAX_FAILURES or by_address >= ADDRESS_MAX_FAILURES
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        user = db_session().scalar(select(User).where(User.username == form.username.data.strip()))
+        s = db_session()
+        username = form.username.data.strip().lower()
+        address = address_hash()
+        if _too_many_failures(s, username, address):
+            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+            error, status = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", 429
+            return render_template("login.html", form=form, error=error), status
+        user = s.scalar(select(User).where(User.username == username))
         if user is not None and user.active and check_password_hash(user.password_hash, form.password.data):
+            s.execute(delete(LoginFailure).where(LoginFailure.username == username))
+            s.commit()
             session.clear()
             session.permanent = True
             session["uid"] = user.id
@@ -68,8 +100,10 @@ def login():
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("campaigns.index")
             return redirect(target)
-        error = "Tên đăng nhập hoặc mật khẩu không đúng."
-    return render_template("login.html", form=form, error=error), 200 if error is None else 401
+        s.add(LoginFailure(username=username, address_hash=address))
+        s.commit()
+        error, status = "Tên đăng nhập hoặc mật khẩu không đúng.", 401
+    return render_template("login.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])

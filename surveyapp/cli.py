@@ -147,7 +147,11 @@ def register_commands(app: Flask) -> None:
                 _tsv("total", group, total)
             _tsv("total", "*", built.total)
             if apply_:
-                apply_plan(s, c, built)
+                from .audit import record
+
+                cells = apply_plan(s, c, built)
+                record(s, "campaign.plan_applied", f"campaign:{c.key}", cells=cells, total=built.total,
+                       groups=built.totals_by_group(), source=str(plan_file))  # fmt: skip
                 s.commit()
                 click.echo(f"Đã áp dụng: {len(built.cells)} ô chỉ tiêu, tổng {built.total} phiếu.", err=True)
         except (SamplingError, UnicodeDecodeError) as exc:
@@ -231,6 +235,18 @@ def register_commands(app: Flask) -> None:
         for u in table.units:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)
+
+    @app.cli.command("api-token", help="Tạo mã truy cập API chỉ đọc (chỉ hiện một lần).")
+    @click.argument("name")
+    def api_token(name: str) -> None:
+        from .api.tokens import new_token
+        from .audit import record
+
+        s = session()
+        token = new_token(s, name)
+        record(s, "api_token.created", f"api_token:{name}")
+        s.commit()
+        _tsv("token", name, token)
 
     @app.cli.command("create-admin", help="Tạo (hoặc đặt lại mật khẩu) tài khoản quản trị.")
     @click.argument("username")

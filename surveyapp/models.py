@@ -97,6 +97,8 @@ class Unit(Base):
     frame_size: Mapped[int | None] = mapped_column(Integer)
     #: set when a reorganisation removes the unit; older campaigns keep pointing at it
     retired_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: the one-stop counter's opening hours, e.g. "07:30-11:30,13:30-17:00" (Monday to Friday)
+    opening_hours: Mapped[str | None] = mapped_column(String(100))
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
 
@@ -141,6 +143,12 @@ class Campaign(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     #: the scoring rules (YAML, questionnaires/SCORING.md) that turn answers into index points
     scoring_rules: Mapped[str | None] = mapped_column(Text)
+    #: data quality: a response faster than this many seconds per question is flagged "too fast"
+    min_seconds_per_question: Mapped[float] = mapped_column(Float, default=2.0, server_default="2.0")
+    #: data quality: more than this many responses from one device within an hour is a burst
+    burst_limit: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    #: data quality: flag counter responses sent outside the unit's opening hours
+    check_opening_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     scope_unit: Mapped[Unit] = relationship()
@@ -261,6 +269,13 @@ class Response(Base):
     paper_number: Mapped[str | None] = mapped_column(String(32))
     #: the clerk who keyed in a paper form
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    #: data-quality flags computed at submit, space-separated: too_fast straight_lining burst off_hours
+    flags: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: salted hash of the device cookie, to see bursts from one phone; never the raw cookie or address
+    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: why an administrator excluded or kept a flagged response
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(TZ)
 
     answers: Mapped[list[Answer]] = relationship(back_populates="response", cascade="all, delete-orphan")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -400,3 +415,45 @@ class Slip(Base):
 
     unit: Mapped[Unit] = relationship()
     group: Mapped[RespondentGroup] = relationship()
+
+
+class AuditEvent(Base):
+    """Who changed what: campaigns, quotas, accounts, invitations and responses' status."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    #: e.g. "campaign.plan_applied", "response.excluded", "user.created"
+    action: Mapped[str] = mapped_column(String(64))
+    #: what was changed, e.g. "campaign:ninh-giang-2023", "response:123", "user:admin"
+    target: Mapped[str] = mapped_column(String(200))
+    #: JSON details (never passwords, tokens or raw answers)
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+    user: Mapped[User | None] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept for a while to slow down password guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    #: salted hash of the client address (never the address itself)
+    address_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class ApiToken(Base):
+    """A token for the read-only JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)

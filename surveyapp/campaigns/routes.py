@@ -27,10 +27,15 @@ def home():
 
 
 @bp.route("/admin/")
-@staff_required(Role.SCORER)
+@staff_required(Role.SCORER, Role.UNIT_OFFICER, Role.CLERK)
 def index():
     campaigns = session().scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.key)).all()
-    return render_template("campaigns/index.html", campaigns=campaigns, user=current_user())
+    user = current_user()
+    own_points: dict[int, list[CollectionPoint]] = {}
+    if user.role == Role.UNIT_OFFICER:
+        for point in session().scalars(select(CollectionPoint).where(CollectionPoint.unit_id == user.unit_id)):
+            own_points.setdefault(point.group.campaign_id, []).append(point)
+    return render_template("campaigns/index.html", campaigns=campaigns, user=user, own_points=own_points)
 
 
 @bp.route("/admin/c/<key>/")
@@ -62,11 +67,14 @@ def posters(key: str):
 
 
 @bp.route("/admin/p/<code>/poster")
-@staff_required()
+@staff_required(Role.UNIT_OFFICER)
 def poster(code: str):
     point = session().scalar(select(CollectionPoint).where(CollectionPoint.code == code))
     if point is None:
         abort(404)
+    user = current_user()
+    if user.role == Role.UNIT_OFFICER and point.unit_id != user.unit_id:
+        abort(403)
     c = point.group.campaign
     links = [link for link in point_links(session(), c) if link.code == code]
     return render_template("campaigns/posters.html", campaign=c, links=links, form_url=form_url)

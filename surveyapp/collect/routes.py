@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, make_response, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..db import session
 from ..models import CampaignStatus, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
-from . import bp
+from . import bp, quality
 from .forms import build_form_class
 from .services import (
     FormContext,
@@ -22,6 +23,7 @@ from .services import (
     quota_is_full,
     rated_units,
     read_submission_token,
+    recent_from_device,
     resolve_invitation,
     resolve_point,
     resolve_slip,
@@ -29,6 +31,8 @@ from .services import (
 )
 
 ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent"}
+DEVICE_COOKIE = "dv"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
 OUTCOME_PAGES = {
     Outcome.QUOTA_FULL: ("quota_full", 409),
     Outcome.CONFLICT: ("submission_conflict", 409),
@@ -102,7 +106,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
             return _render(page, form, 200, saved_at=draft.saved_at)
         form = form_class(formdata=None)
         form.submission_id.data = new_submission_token(secret)
-        return _render(page, form, 200)
+        return _with_device_cookie(_render(page, form, 200))
 
     known = {entry.name for entry in form_class.entries} | ALWAYS_ALLOWED_FIELDS
     if set(request.form) - known:
@@ -119,12 +123,39 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     form = form_class()
     if not form.validate():
         return _render(page, form, 422)
-    outcome = store_response(s, ctx, submission_id, shown_at, form.answer_rows(ctx.unit.id))
+    rows = form.answer_rows(ctx.unit.id)
+    device = request.cookies.get(DEVICE_COOKIE)
+    device_hash = quality.device_hash(secret, device) if device else None
+    scale_ids = {q.id for q in questionnaire.scale_items()}
+    flags = quality.flags_for(
+        shown_at=shown_at,
+        questions=len(form.visible_names),
+        min_seconds=ctx.campaign.min_seconds_per_question,
+        scale_levels=[r.value_num for r in rows if r.question_id in scale_ids],
+        recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash),
+        burst_limit=ctx.campaign.burst_limit,
+        opening_hours=ctx.unit.opening_hours,
+        check_hours=ctx.campaign.check_opening_hours and ctx.invitation is None,
+    )
+    outcome = store_response(s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash)
     if outcome is Outcome.STORED:
         s.commit()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
         return render_template("collect/thanks.html", ctx=ctx, code=draft_key, submission_id=submission_id), 200
     return notice(*OUTCOME_PAGES[outcome])
+
+
+def _with_device_cookie(result):
+    """A random, long-lived cookie per phone: its salted hash tells bursts of responses apart."""
+    body, status = result
+    if request.cookies.get(DEVICE_COOKIE):
+        return result
+    response = make_response(body, status)
+    response.set_cookie(
+        DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )  # fmt: skip
+    return response
 
 
 def _draft(s, ctx: FormContext) -> InvitationDraft | None:

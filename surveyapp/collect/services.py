@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import lru_cache
 
@@ -215,6 +215,8 @@ def store_response(
     paper_number: str | None = None,
     entered_by_id: int | None = None,
     accept_over_quota: bool = False,
+    flags: list[str] | None = None,
+    device_hash: str | None = None,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
@@ -249,6 +251,8 @@ def store_response(
         invitation_id=invitation.id if invitation is not None and not ctx.campaign.anonymous else None,
         paper_number=paper_number,
         entered_by_id=entered_by_id,
+        flags=" ".join(flags or []),
+        device_hash=device_hash,
     )
     try:
         s.add(response)
@@ -339,3 +343,15 @@ def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
         .order_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
     )
     return [tuple(row) for row in s.execute(stmt)]
+
+
+def recent_from_device(s: Session, campaign_id: int, device: str | None, within: timedelta = timedelta(hours=1)) -> int:
+    """Responses this device sent to the campaign within the last ``within``."""
+    if device is None:
+        return 0
+    since = datetime.now(UTC) - within
+    return s.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.campaign_id == campaign_id, Response.device_hash == device, Response.submitted_at >= since)
+    )

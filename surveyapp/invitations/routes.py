@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import qr
+from ..audit import record
 from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_by_key
 from ..db import session
@@ -99,6 +100,7 @@ def import_list(key: str, group_code: str):
     except ImportError_ as exc:
         return _group_page_with_problems(key, group_code, exc.problems)
     add_invitations(s, group, people)
+    record(s, "invitations.imported", f"group:{campaign.key}/{group.code}", people=len(people), file=upload.filename)
     s.commit()
     flash(f"Đã thêm {len(people)} người vào danh sách mời.", "ok")
     return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
@@ -134,6 +136,7 @@ def add_person(key: str, group_code: str):
     person = Person(name, request.form.get("position", "").strip(), unit, request.form.get("phone", "").strip(),
                     request.form.get("email", "").strip())  # fmt: skip
     add_invitations(s, group, [person])
+    record(s, "invitation.added", f"group:{campaign.key}/{group.code}", unit=unit.code)
     s.commit()
     flash(f"Đã thêm “{name}”.", "ok")
     return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
@@ -151,6 +154,7 @@ def _invitation(key: str, invitation_id: int) -> Invitation:
 def revoke_link(key: str, invitation_id: int):
     invitation = _invitation(key, invitation_id)
     revoke(session(), invitation)
+    record(session(), "invitation.revoked", f"invitation:{invitation.id}")
     session().commit()
     flash(f"Đã thu hồi đường dẫn của “{invitation.full_name}”.", "ok")
     return redirect(url_for("invitations.group_page", key=key, group_code=invitation.group.code))
@@ -165,6 +169,7 @@ def reissue_link(key: str, invitation_id: int):
     except ValueError as exc:
         flash(str(exc), "error")
     else:
+        record(session(), "invitation.reissued", f"invitation:{invitation.id}")
         session().commit()
         flash(f"Đã cấp đường dẫn mới cho “{invitation.full_name}”; đường dẫn cũ không dùng được nữa.", "ok")
     return redirect(url_for("invitations.group_page", key=key, group_code=invitation.group.code))
@@ -208,6 +213,8 @@ def set_access(key: str, group_code: str):
     choice = request.form.get("counter_access")
     if group.mode != GroupMode.COUNTER or choice not in set(CounterAccess):
         abort(400)
+    record(session(), "group.access_changed", f"group:{group.campaign.key}/{group.code}",
+           before=group.counter_access, after=choice)  # fmt: skip
     group.counter_access = choice
     session().commit()
     flash("Đã lưu cách người dân trả lời.", "ok")
@@ -232,6 +239,8 @@ def new_slips(key: str, group_code: str):
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
+    record(s, "slips.created", f"group:{campaign.key}/{group.code}", unit=unit.code, count=count,
+           batch=slips[0].batch)  # fmt: skip
     s.commit()
     return redirect(
         url_for("invitations.print_slips", key=key, group_code=group_code, unit_code=unit.code, batch=slips[0].batch)

@@ -12,6 +12,7 @@ import sampling
 from sampling import SamplingError, build_plan, load_plan_text
 from sampling.export import SummaryRow, plan_summary_xlsx
 
+from ..audit import record
 from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_by_key
 from ..db import session
@@ -61,6 +62,8 @@ def plan(key: str):
                 built = build_plan(load_plan_text(form.plan_text.data, "kế hoạch"), plan_units(s, c), "kế hoạch")
                 if request.form.get("action") == "apply":
                     cells = apply_plan(s, c, built)
+                    record(s, "campaign.plan_applied", f"campaign:{c.key}", cells=cells, total=built.total,
+                           groups=built.totals_by_group())  # fmt: skip
                     s.commit()
                     flash(f"Đã áp dụng kế hoạch: {cells} ô chỉ tiêu, tổng {built.total} phiếu.")
                     return redirect(url_for("planning.plan", key=key))

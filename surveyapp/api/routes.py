@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import math
+from functools import wraps
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from questionnaires.scoring import RulesError
+
+from ..campaigns.services import campaign_by_key
+from ..db import session
+from ..models import Campaign
+from ..monitor.services import cells
+from ..results.services import NoRules, compute
+from . import bp
+from .openapi import SPEC
+from .tokens import valid_token
+
+
+def _error(status: int, message: str):
+    response = jsonify({"error": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
+    return response
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token or not valid_token(session(), token.strip()):
+            return _error(401, "Thiếu hoặc sai mã truy cập (Authorization: Bearer …).")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _campaign_or_404(key: str) -> Campaign | None:
+    return campaign_by_key(session(), key)
+
+
+def _number(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(x, 6)
+
+
+def _campaign_json(c: Campaign) -> dict:
+    return {
+        "key": c.key,
+        "year": c.year,
+        "name": c.name,
+        "status": c.status,
+        "scope_unit": {"code": c.scope_unit.code, "name": c.scope_unit.name},
+        "starts_on": c.starts_on.isoformat() if c.starts_on else None,
+        "ends_on": c.ends_on.isoformat() if c.ends_on else None,
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
+
+
+@bp.route("/campaigns")
+@token_required
+def campaigns():
+    rows = session().scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.key)).all()
+    return jsonify({"campaigns": [_campaign_json(c) for c in rows]})
+
+
+@bp.route("/campaigns/<key>/progress")
+@token_required
+def progress(key: str):
+    campaign = _campaign_or_404(key)
+    if campaign is None:
+        return _error(404, f"Không có đợt khảo sát “{key}”.")
+    rows = cells(session(), campaign)
+    return jsonify(
+        {
+            "campaign": campaign.key,
+            "cells": [
+                {"unit_code": c.unit_code, "unit_name": c.unit_name, "group_code": c.group_code, "target": c.target,
+                 "received": c.received, "valid": c.valid}
+                for c in rows
+            ],
+        }
+    )  # fmt: skip
+
+
+@bp.route("/campaigns/<key>/scores")
+@token_required
+def scores(key: str):
+    campaign = _campaign_or_404(key)
+    if campaign is None:
+        return _error(404, f"Không có đợt khảo sát “{key}”.")
+    try:
+        table, _counts = compute(session(), campaign)
+    except (NoRules, RulesError) as exc:
+        return _error(409, str(exc))
+    return jsonify(
+        {
+            "campaign": campaign.key,
+            "rules": table.rules.id,
+            "component_total": table.rules.component_total,
+            "units": [
+                {
+                    "unit_code": u.unit,
+                    "unit_name": u.name,
+                    "total": _number(u.total),
+                    "rank": u.rank,
+                    "insufficient_sample": u.insufficient,
+                    "criteria": [
+                        {"code": code, "points": _number(c.points), "n": c.n, "value": _number(c.value),
+                         "low": _number(c.low), "high": _number(c.high), "flags": list(c.flags)}
+                        for code, c in u.criteria.items()
+                    ],
+                }
+                for u in table.units
+            ],
+        }
+    )  # fmt: skip

@@ -1,0 +1,85 @@
+"""Data-quality flags computed for every response at submit. Pure: plain values in, flags out."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, time, timedelta, timezone
+
+#: Vietnam keeps UTC+7 all year (no daylight saving), so no time-zone database is needed
+VIETNAM = timezone(timedelta(hours=7))
+STRAIGHT_LINE_MIN_ITEMS = 5
+
+FLAG_NAMES = {
+    "too_fast": "trả lời quá nhanh",
+    "straight_lining": "mọi câu thang đo cùng một mức",
+    "burst": "nhiều phiếu từ một máy",
+    "off_hours": "ngoài giờ làm việc",
+}
+
+
+def device_hash(secret: str, device_cookie: str) -> str:
+    """A salted hash of the device cookie: enough to see bursts, useless to identify anyone."""
+    return hashlib.sha256(f"{secret}:device:{device_cookie}".encode()).hexdigest()
+
+
+def too_fast(shown_at: datetime | None, submitted_at: datetime, questions: int, min_seconds: float) -> bool:
+    if shown_at is None or questions == 0:
+        return False
+    return (submitted_at - shown_at).total_seconds() < min_seconds * questions
+
+
+def straight_lining(scale_levels: list[float]) -> bool:
+    """Every scale item answered at the same level (with enough items for that to mean something)."""
+    return len(scale_levels) >= STRAIGHT_LINE_MIN_ITEMS and len(set(scale_levels)) == 1
+
+
+def parse_hours(text: str) -> list[tuple[time, time]]:
+    """ "07:30-11:30,13:30-17:00" → [(07:30, 11:30), (13:30, 17:00)]; ValueError when malformed."""
+    spans = []
+    for part in text.split(","):
+        start, end = part.strip().split("-")
+        a, b = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        if a >= b:
+            raise ValueError(part)
+        spans.append((a, b))
+    return spans
+
+
+def off_hours(opening_hours: str | None, submitted_at: datetime) -> bool:
+    """Outside the unit's opening hours, Monday to Friday, Vietnam time. Unknown hours: never."""
+    if not opening_hours:
+        return False
+    try:
+        spans = parse_hours(opening_hours)
+    except ValueError:
+        return False
+    local = submitted_at.astimezone(VIETNAM)
+    if local.weekday() >= 5:
+        return True
+    now = local.time()
+    return not any(a <= now <= b for a, b in spans)
+
+
+def flags_for(
+    *,
+    shown_at: datetime | None,
+    submitted_at: datetime | None = None,
+    questions: int,
+    min_seconds: float,
+    scale_levels: list[float],
+    recent_from_device: int,
+    burst_limit: int,
+    opening_hours: str | None,
+    check_hours: bool,
+) -> list[str]:
+    submitted_at = submitted_at or datetime.now(UTC)
+    flags = []
+    if too_fast(shown_at, submitted_at, questions, min_seconds):
+        flags.append("too_fast")
+    if straight_lining(scale_levels):
+        flags.append("straight_lining")
+    if recent_from_device >= burst_limit:
+        flags.append("burst")
+    if check_hours and off_hours(opening_hours, submitted_at):
+        flags.append("off_hours")
+    return flags
