@@ -30,6 +30,15 @@ def _post(opener, url: str, body: bytes) -> int:
         return exc.code
 
 
+def _post_page(opener, url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
 def _point(dbs, unit_code="HDG-NGG-03"):
     return dbs.scalars(select(CollectionPoint).join(Unit).where(Unit.code == unit_code)).first()
 
@@ -68,19 +77,30 @@ def test_same_submission_from_many_threads_is_stored_once(live_server, demo, dbs
     )
 
 
-def test_racing_for_the_last_places_never_exceeds_the_quota(live_server, demo, dbs):
+def test_fifty_racing_for_the_last_five_places_never_exceed_the_quota(live_server, demo, dbs):
     point = _point(dbs)
-    dbs.execute(update(Quota).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id).values(target=3))
+    dbs.execute(
+        update(Quota)
+        .where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id)
+        .values(target=60, received=55)
+    )
     dbs.commit()
     url = f"{live_server}/f/{point.code}"
     bodies = []
-    for _ in range(10):
+    for _ in range(50):
         opener = _browser()
         with opener.open(url) as response:
             hidden = hidden_fields(response.read().decode("utf-8"))
         bodies.append((opener, urlencode({**hidden, **valid_answers()}).encode("ascii")))
 
-    statuses = _race([lambda o=o, b=b: _post(o, url, b) for o, b in bodies])
+    statuses, pages = zip(*_race([lambda o=o, b=b: _post_page(o, url, b) for o, b in bodies]), strict=True)
 
-    assert sorted(statuses) == [200] * 3 + [409] * 7, statuses
-    assert count(dbs, Response) == 3
+    assert sorted(statuses) == [200] * 5 + [409] * 45, statuses
+    assert count(dbs, Response) == 5
+    assert all(
+        "Đã đủ số phiếu cần thiết" in page for status, page in zip(statuses, pages, strict=True) if status == 409
+    )
+    received = dbs.scalar(
+        select(Quota.received).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id)
+    )
+    assert received == 60
