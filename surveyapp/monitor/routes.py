@@ -18,6 +18,8 @@ from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit
 from . import bp
 from .services import ReviewError, cells, days_left, flagged, per_day, review
 
+#: the table shows the most lagging cells first; a province fits whole, the country is filtered
+ROWS_SHOWN = 300
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTS = {
     "lag": lambda c: (-c.lag, c.percent, c.unit_code),
@@ -75,10 +77,12 @@ def dashboard(key: str):
             .order_by(parent_unit.c.code)
         ).all()
     daily = per_day(s, campaign, only)
+    shown = rows if request.args.get("all") == "1" else rows[:ROWS_SHOWN]
     return render_template(
         "monitor/dashboard.html",
         campaign=campaign,
-        rows=rows,
+        rows=shown,
+        row_count=len(rows),
         totals=totals,
         daily=daily,
         daily_rows=[(day, n, None) for day, n in daily[-14:]],
