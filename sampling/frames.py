@@ -102,7 +102,7 @@ def read_table(data: bytes, filename: str, max_bytes: int = MAX_FRAME_BYTES) -> 
 def find_column(header: list[str], wanted: str | None, aliases: tuple[str, ...], what: str, filename: str) -> int:
     """The position of a column named ``wanted`` or any of ``aliases`` (case and diacritics ignored)."""
     normal = [normalise(h) for h in header]
-    for name in [normalise(wanted)] if wanted else list(aliases):
+    for name in [normalise(wanted)] if wanted else [normalise(a) for a in aliases]:
         if name in normal:
             return normal.index(name)
     found = ", ".join(f"“{h}”" for h in header if h) or "không có"

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .paper import bp as paper_bp
     from .planning import bp as planning_bp
     from .results import bp as results_bp
+    from .setup import bp as setup_bp
 
     app.register_blueprint(collect_bp)
     app.register_blueprint(campaigns_bp)
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(monitor_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(setup_bp)
 
     from .cli import register_commands
 

@@ -5,7 +5,6 @@ Functions take a session and flush; the caller commits once.
 
 from __future__ import annotations
 
-import csv
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,44 +81,6 @@ def store_questionnaire(s: Session, questionnaire: Questionnaire, source: str) -
 def store_questionnaire_file(s: Session, path: Path) -> QuestionnaireVersion:
     text = path.read_text(encoding="utf-8")
     return store_questionnaire(s, load_text(text, path.name), text)
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    code: str
-    name: str
-    kind: str
-    parent_code: str | None
-    frame_size: int | None
-
-
-def read_units_csv(path: Path) -> list[UnitRow]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [
-            UnitRow(
-                code=row["code"].strip(),
-                name=row["name"].strip(),
-                kind=row["kind"].strip(),
-                parent_code=(row.get("parent_code") or "").strip() or None,
-                frame_size=int(row["frame_size"]) if (row.get("frame_size") or "").strip() else None,
-            )
-            for row in csv.DictReader(handle)
-        ]
-
-
-def upsert_units(s: Session, rows: list[UnitRow]) -> dict[str, Unit]:
-    """Add or update units by code (parents before children in ``rows``); returns code → unit."""
-    existing = {u.code: u for u in s.scalars(select(Unit).where(Unit.code.in_([r.code for r in rows])))}
-    for row in rows:
-        unit = existing.get(row.code)
-        if unit is None:
-            unit = Unit(code=row.code)
-            s.add(unit)
-            existing[row.code] = unit
-        unit.name, unit.kind, unit.frame_size = row.name, row.kind, row.frame_size
-        unit.parent = existing[row.parent_code] if row.parent_code else None
-    s.flush()
-    return existing
 
 
 def ensure_collection_points(s: Session, group: RespondentGroup, units: list[Unit]) -> list[CollectionPoint]:

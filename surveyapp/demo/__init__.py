@@ -17,14 +17,9 @@ from werkzeug.security import generate_password_hash
 
 from questionnaires import BUILTIN_DIR
 
-from ..campaigns.services import (
-    campaign_by_key,
-    ensure_collection_points,
-    read_units_csv,
-    store_questionnaire_file,
-    upsert_units,
-)
+from ..campaigns.services import campaign_by_key, ensure_collection_points, store_questionnaire_file
 from ..models import Campaign, CampaignStatus, GroupMode, Quota, QuotaFullPolicy, RespondentGroup, Role, User
+from ..setup.units import apply_changes, plan_changes, read_unit_file
 
 RULES_FILE = BUILTIN_DIR.parent / "rules" / "ninh_giang_2023.yaml"
 DEMO_KEY = "ninh-giang-2023"
@@ -52,7 +47,9 @@ class DemoResult:
 
 def load_demo(s: Session) -> DemoResult:
     """Load the demo campaign (idempotent: a second run changes nothing but the admin password)."""
-    units = upsert_units(s, read_units_csv(DEMO_UNITS))
+    # the demo district is loaded like any province's unit list
+    rows = read_unit_file(DEMO_UNITS.read_bytes(), DEMO_UNITS.name)
+    units = apply_changes(s, rows, plan_changes(s, rows, DEMO_UNITS.name))
     district = units[DISTRICT]
     communes = sorted((u for u in units.values() if u.parent_id == district.id), key=lambda u: u.code)
 
