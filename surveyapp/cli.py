@@ -236,6 +236,160 @@ def register_commands(app: Flask) -> None:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)
 
+    @app.cli.group("units", help="Danh sách đơn vị: nhập từ tệp, xem trước, áp dụng.")
+    def units_group() -> None:
+        pass
+
+    @units_group.command("import", help="Xem trước (và với --apply thì áp dụng) một tệp danh sách đơn vị.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--apply", "apply_", is_flag=True, help="Áp dụng các thay đổi đã xem trước.")
+    def units_import(file: Path, apply_: bool) -> None:
+        from .audit import record
+        from .setup.units import UnitFileError, apply_changes, plan_changes, read_unit_file
+
+        s = session()
+        try:
+            rows = read_unit_file(file.read_bytes(), file.name)
+            changes = plan_changes(s, rows, file.name)
+        except UnitFileError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise SystemExit(1) from None
+        for r in changes.new:
+            _tsv("new", r.code, r.name, r.kind, r.parent_code or "")
+        for r, diff in changes.changed:
+            _tsv("changed", r.code, r.name, "; ".join(f"{k}: {a} → {b}" for k, (a, b) in diff.items()))
+        for code, name in changes.retired:
+            _tsv("retired", code, name)
+        for code in changes.revived:
+            _tsv("revived", code)
+        _tsv("unchanged", changes.unchanged)
+        if apply_:
+            apply_changes(s, rows, changes)
+            record(s, "units.imported", f"file:{file.name}", new=len(changes.new), changed=len(changes.changed),
+                   retired=[c for c, _ in changes.retired])  # fmt: skip
+            s.commit()
+            click.echo("Đã áp dụng.", err=True)
+
+    @app.cli.group("campaign", help="Tạo, sao chép, mở và đóng đợt khảo sát.")
+    def campaign_group() -> None:
+        pass
+
+    def _setup_call(fn):
+        from .setup.campaigns import SetupError
+
+        s = session()
+        try:
+            result = fn(s)
+        except (SetupError, ValueError) as exc:
+            s.rollback()
+            raise click.ClickException(str(exc)) from None
+        s.commit()
+        return result
+
+    @campaign_group.command("create", help="Tạo đợt khảo sát mới (trạng thái: đang chuẩn bị).")
+    @click.argument("key")
+    @click.option("--year", type=int, required=True)
+    @click.option("--name", required=True)
+    @click.option("--scope", required=True, help="Mã đơn vị tổ chức khảo sát (tỉnh, huyện …).")
+    @click.option("--starts", type=click.DateTime(["%Y-%m-%d"]))
+    @click.option("--ends", type=click.DateTime(["%Y-%m-%d"]))
+    @click.option("--named", is_flag=True, help="Không ẩn danh: phiếu mời gắn với người được mời.")
+    @click.option("--quota-full", type=click.Choice(["stop", "accept"]), default="stop", show_default=True)
+    def campaign_create(key, year, name, scope, starts, ends, named, quota_full) -> None:
+        from sqlalchemy import select
+
+        from .models import Unit
+        from .setup.campaigns import SetupError, create_campaign
+
+        def run(s):
+            unit = s.scalar(select(Unit).where(Unit.code == scope))
+            if unit is None:
+                raise SetupError(f"Không có đơn vị mã “{scope}”.")
+            return create_campaign(s, key=key, year=year, name=name, scope=unit,
+                                   starts_on=starts.date() if starts else None, ends_on=ends.date() if ends else None,
+                                   anonymous=not named, quota_full_policy=quota_full)  # fmt: skip
+
+        c = _setup_call(run)
+        _tsv("campaign", c.key, c.status)
+
+    @campaign_group.command("add-group", help="Thêm nhóm đối tượng vào đợt.")
+    @click.argument("campaign")
+    @click.argument("code")
+    @click.option("--name", required=True)
+    @click.option("--questionnaire", required=True, help="Mã phiếu có sẵn (citizen_counter, leader …) hoặc tệp YAML.")
+    @click.option("--mode", type=click.Choice(["counter", "invitation", "paper"]), required=True)
+    @click.option("--rates", multiple=True, help="Loại đơn vị được đánh giá (xã, phường …), có thể lặp lại.")
+    def campaign_add_group(campaign, code, name, questionnaire, mode, rates) -> None:
+        from questionnaires import BUILTIN_DIR
+
+        from .campaigns.services import store_questionnaire_file
+        from .setup.campaigns import SetupError, add_group, units_of_kinds
+
+        c = _campaign_or_fail(campaign)
+
+        def run(s):
+            path = Path(questionnaire) if questionnaire.endswith(".yaml") else BUILTIN_DIR / f"{questionnaire}.yaml"
+            if not path.exists():
+                raise SetupError(f"Không có phiếu “{questionnaire}”.")
+            version = store_questionnaire_file(s, path)
+            return add_group(s, c, code=code, name=name, version=version, mode=mode,
+                             rated_units=units_of_kinds(s, c, list(rates)) if rates else [])  # fmt: skip
+
+        g = _setup_call(run)
+        _tsv("group", c.key, g.code, g.mode, len(g.rated_units))
+
+    @campaign_group.command("set-rules", help="Đặt quy tắc tính điểm (tệp YAML) cho đợt.")
+    @click.argument("campaign")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def campaign_set_rules(campaign, file: Path) -> None:
+        from questionnaires.scoring import RulesError
+
+        from .setup.campaigns import set_rules
+
+        c = _campaign_or_fail(campaign)
+        s = session()
+        try:
+            set_rules(s, c, file.read_text(encoding="utf-8"))
+        except RulesError as exc:
+            raise click.ClickException("\n".join(exc.problems)) from None
+        s.commit()
+        _tsv("rules", c.key, "ok")
+
+    @campaign_group.command("open", help="Mở đợt (kiểm tra đủ điều kiện trước); mở lại đợt đã đóng.")
+    @click.argument("campaign")
+    def campaign_open(campaign) -> None:
+        from .setup.campaigns import open_campaign
+
+        c = _campaign_or_fail(campaign)
+        _setup_call(lambda s: open_campaign(s, c))
+        _tsv("campaign", c.key, c.status)
+
+    @campaign_group.command("close", help="Đóng đợt: không nhận thêm phiếu.")
+    @click.argument("campaign")
+    def campaign_close(campaign) -> None:
+        from .setup.campaigns import close_campaign
+
+        c = _campaign_or_fail(campaign)
+        _setup_call(lambda s: close_campaign(s, c))
+        _tsv("campaign", c.key, c.status)
+
+    @campaign_group.command("copy", help="Sao chép đợt sang năm mới trên danh sách đơn vị hiện nay.")
+    @click.argument("source")
+    @click.argument("key")
+    @click.option("--year", type=int, required=True)
+    @click.option("--name", required=True)
+    def campaign_copy(source, key, year, name) -> None:
+        from .setup.campaigns import copy_campaign
+
+        c = _campaign_or_fail(source)
+        report = _setup_call(lambda s: copy_campaign(s, c, key=key, year=year, name=name))
+        _tsv("campaign", report.campaign.key, report.campaign.status)
+        for code, unit_name in report.retired:
+            _tsv("retired", code, unit_name)
+        for code, unit_name in report.new:
+            _tsv("new", code, unit_name)
+
     @app.cli.command("api-token", help="Tạo mã truy cập API chỉ đọc (chỉ hiện một lần).")
     @click.argument("name")
     def api_token(name: str) -> None:

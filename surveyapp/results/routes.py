@@ -3,14 +3,15 @@ from __future__ import annotations
 import io
 
 from flask import Response as HttpResponse
-from flask import abort, render_template, stream_with_context
+from flask import abort, render_template
+from sqlalchemy.orm import Session
 
 from questionnaires.scoring import RulesError, satisfaction
 from questionnaires.scoring.stats import alpha_words
 
 from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_by_key
-from ..db import session
+from ..db import db, session
 from ..models import Campaign, GroupMode, Role
 from . import bp
 from .services import (
@@ -131,9 +132,19 @@ def raw(key: str, group_code: str):
     if group is None:
         abort(404)
     columns = question_columns(questionnaires(campaign)[group.code])
-    body = stream_with_context(raw_csv(columns, raw_rows(session(), campaign, group)))
+    engine = db.engine
+
+    def body():
+        # its own session, closed when the download ends, whether or not the request context is
+        # torn down first (streamed bodies outlive the view)
+        s = Session(engine, expire_on_commit=False)
+        try:
+            yield from raw_csv(columns, raw_rows(s, campaign, group))
+        finally:
+            s.close()
+
     return HttpResponse(
-        body, mimetype="text/csv",
+        body(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="du-lieu-{campaign.key}-{group.code}.csv"'},
     )  # fmt: skip
 
