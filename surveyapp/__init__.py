@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, request
 from flask_compress import Compress
+from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import from_environment
 from .db import db
 
 csrf = CSRFProtect()
 compress = Compress()
+# counters live in RATELIMIT_STORAGE_URI (Redis in production, shared by every worker and server)
+limiter = Limiter(key_func=lambda: request.remote_addr or "unknown")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -22,7 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    if app.config.get("TRUST_PROXY"):
+        # behind one reverse proxy: take the client address and scheme it reports
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     db.init_app(app)
+    limiter.init_app(app)
 
     from . import web
 

@@ -17,6 +17,18 @@
     Largest file staff may upload (invitation lists), in bytes; default 8 MiB.
 ``SESSION_HOURS``
     How long a staff login lasts; default 8.
+``DATABASE_POOL_SIZE``
+    Connections each worker keeps open to PostgreSQL; default 10 (plus 20 overflow).
+``RATELIMIT_STORAGE_URI``
+    Where rate-limit counters live, shared by every worker and server: ``redis://127.0.0.1:6379/0``
+    in production; default ``memory://`` (one process only).
+``RATELIMIT_PER_ADDRESS`` / ``RATELIMIT_PER_DEVICE``
+    Answer submissions allowed per client address and per phone; defaults ``300 per hour`` (a busy
+    counter's shared Wi-Fi stays well below) and ``10 per hour``.
+``TRUST_PROXY``
+    ``1`` behind one reverse proxy: client address and scheme come from X-Forwarded-For/-Proto.
+``LOG_JSON``
+    ``1`` writes the app's logs as one JSON object per line; default on in production.
 """
 
 from __future__ import annotations
@@ -65,6 +77,13 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
             "text/plain",
         ],
         "COMPRESS_MIN_SIZE": 300,
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", 10)),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_PER_ADDRESS": env.get("RATELIMIT_PER_ADDRESS", "300 per hour"),
+        "RATELIMIT_PER_DEVICE": env.get("RATELIMIT_PER_DEVICE", "10 per hour"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUST_PROXY": env.get("TRUST_PROXY", "0") == "1",
+        "LOG_JSON": env.get("LOG_JSON", "1" if production else "0") == "1",
     }
 
 

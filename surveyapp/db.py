@@ -33,19 +33,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
 
 
 class Database:
     """A small Flask extension: :func:`session` is the session of the current app context."""
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["surveyapp.db"] = make_engine(app.config["DATABASE_URL"])
+        app.extensions["surveyapp.db"] = make_engine(
+            app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 10)
+        )
         app.teardown_appcontext(_close_session)
 
     @property

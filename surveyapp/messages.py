@@ -76,6 +76,11 @@ PAGES: dict[str, tuple[str, str]] = {
         "Phiếu đã được ghi nhận",
         "Đường dẫn này đã được dùng để gửi phiếu trả lời, nên không nhận thêm phiếu thứ hai. Cảm ơn Quý vị.",
     ),
+    "rate_limited": (
+        "Gửi quá nhiều lần",
+        "Thiết bị hoặc mạng này đã gửi rất nhiều phiếu trong thời gian ngắn. Vui lòng chờ ít phút rồi gửi lại; "
+        "câu trả lời của ông/bà vẫn được giữ trên máy.",
+    ),
     "bad_request": ("Yêu cầu không hợp lệ", "Yêu cầu gửi lên không đúng. Vui lòng tải lại trang và thử lại."),
     "forbidden": ("Không có quyền truy cập", "Tài khoản của bạn không được xem trang này."),
     "method": ("Thao tác không hợp lệ", "Trang này không hỗ trợ thao tác vừa thực hiện."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from urllib.parse import parse_qsl
@@ -69,7 +70,11 @@ class RedactCodes(logging.Filter):
     """Replace invitation and slip codes in log lines (werkzeug's access log, our own logs)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
+        if isinstance(record.args, dict):  # gunicorn's access log passes its atoms as a mapping
+            record.args = {
+                k: SECRET_PATHS.sub(r"/\1\2/…", v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        elif record.args:
             record.args = tuple(SECRET_PATHS.sub(r"/\1\2/…", a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
             record.msg = SECRET_PATHS.sub(r"/\1\2/…", record.msg)
@@ -107,6 +112,7 @@ HTTP_ERROR_PAGES = {
     404: ("not_found", 404),
     405: ("method", 405),
     413: ("too_large", 413),
+    429: ("rate_limited", 429),
     500: ("server_error", 500),
 }
 
@@ -118,8 +124,29 @@ def _notice_for(key: str, status: int):
     return handler
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (production)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["error"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
 def init_app(app: Flask) -> None:
     """Register after ``compress.init_app``: after_request hooks run last-registered first."""
+    if app.config.get("LOG_JSON"):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        app.logger.handlers[:] = [handler]
+        app.logger.setLevel(logging.INFO)
     for name in ("werkzeug", "gunicorn.access", app.logger.name):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactCodes) for f in logger.filters):

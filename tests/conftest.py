@@ -75,6 +75,9 @@ def app(database_url):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "PUBLIC_BASE_URL": "http://testserver",
+            # rate limits get their own tests (test_abuse.py); elsewhere they stay out of the way
+            "RATELIMIT_PER_DEVICE": "100000 per hour",
+            "RATELIMIT_PER_ADDRESS": "100000 per hour",
         }
     )
     yield app

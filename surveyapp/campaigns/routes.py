@@ -94,3 +94,16 @@ def qr_png(code: str):
 @bp.route("/qr/<code>.svg")
 def qr_svg(code: str):
     return HttpResponse(qr.svg(_point_url(code)), mimetype="image/svg+xml", headers={"Cache-Control": QR_CACHE})
+
+
+@bp.route("/healthz")
+def health():
+    """For the reverse proxy and monitoring: 200 when the database answers, else 503."""
+    from flask import jsonify
+    from sqlalchemy import text
+
+    try:
+        session().execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

@@ -10,6 +10,7 @@ from flask import current_app, make_response, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from .. import limiter
 from ..db import session
 from ..models import CampaignStatus, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
@@ -46,7 +47,24 @@ def _require_open(ctx: FormContext) -> None:
         fail(refusal, 410 if ctx.campaign.status == CampaignStatus.CLOSED else 403)
 
 
+def _device_key() -> str:
+    return "device:" + (request.cookies.get(DEVICE_COOKIE) or f"none:{request.remote_addr}")
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr}"
+
+
+def _limits(view):
+    """Submissions are limited per address (generous: a counter's shared Wi-Fi) and per phone."""
+    view = limiter.limit(lambda: current_app.config["RATELIMIT_PER_DEVICE"], key_func=_device_key, methods=["POST"],
+                         scope="device")(view)  # fmt: skip
+    return limiter.limit(lambda: current_app.config["RATELIMIT_PER_ADDRESS"], key_func=_address_key,
+                         methods=["POST"], scope="address")(view)  # fmt: skip
+
+
 @bp.route("/f/<code>", methods=["GET", "POST"])
+@_limits
 def answer(code: str):
     ctx = resolve_point(session(), code)
     if ctx is None:
@@ -60,6 +78,7 @@ def answer(code: str):
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
+@_limits
 def slip(code: str):
     ctx = resolve_slip(session(), code)
     if ctx is None:

@@ -1,0 +1,23 @@
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py wsgi:app`` (see README, Production)."""
+
+import json
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# sync workers are the sturdiest; requests are short and the proxy buffers slow phones
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", 4))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+# one JSON object per request; the path is redacted of personal codes by the app's log filter
+access_log_format = json.dumps(
+    {"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": "%(s)s", "bytes": "%(B)s", "ms": "%(M)s"}
+)
