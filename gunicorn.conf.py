@@ -15,7 +15,7 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+accesslog = None if os.environ.get("ACCESS_LOG") == "0" else "-"
 errorlog = "-"
 # one JSON object per request; the path is redacted of personal codes by the app's log filter
 access_log_format = json.dumps(

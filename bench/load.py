@@ -1,0 +1,161 @@
+"""Load benchmark: concurrent citizens load the form and submit it, against gunicorn + PostgreSQL.
+
+Each wrk client repeats: GET the form (session cookie, CSRF token, submission id), POST the
+answers. Reported: submissions per second, p50/p99 latency of all requests, and, in the same run,
+the ceiling: the same stack answering a POST with one INSERT. Targets (issue 7, 2 cores):
+≥ 400 submissions/s, p99 < 150 ms at 64 clients, ≥ half of the ceiling.
+
+All clients come from 127.0.0.1, so the per-address and per-device rate limits are raised for the
+run (they are tested on their own in tests/test_abuse.py); their counters still go to Redis.
+
+    .venv/bin/python bench/load.py [--connections 64] [--seconds 20] [--runs 3] [--workers 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from surveyapp import create_app  # noqa: E402
+from surveyapp import migrate as migrations  # noqa: E402
+from surveyapp.db import db, session  # noqa: E402
+from surveyapp.demo import load_demo  # noqa: E402
+from tests.helpers import valid_answers  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+DB_NAME = "surveyapp_bench_load"
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-key"
+
+
+def database() -> str:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
+    admin.dispose()
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def prepare(url: str) -> str:
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET})
+    with app.app_context():
+        migrations.upgrade(db.engine)
+        s = session()
+        load_demo(s)
+        s.execute(text("UPDATE quota SET target = 10000000"))
+        s.execute(text("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, at timestamptz)"))
+        s.commit()
+        code = s.execute(text("SELECT code FROM collection_point ORDER BY id LIMIT 1")).scalar()
+    app.extensions["surveyapp.db"].dispose()
+    return code
+
+
+def serve(module: str, port: int, workers: int, url: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": str(workers), "ACCESS_LOG": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_PER_ADDRESS": "10000000 per hour",
+           "RATELIMIT_PER_DEVICE": "10000000 per hour", "DATABASE_POOL_SIZE": "4"}  # fmt: skip
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), module],
+        cwd=ROOT / ("bench" if module.startswith("ceiling") else "."), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz" if module == "wsgi:app" else f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # answering (404 on the ceiling app's root)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+
+
+def wrk(script: str, url: str, connections: int, seconds: int, env: dict | None = None) -> dict[str, float]:
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / script), url],
+        capture_output=True, text=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"wrk failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
+    out = done.stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=5)
+    args = parser.parse_args()
+    url = database()
+    code = prepare(url)
+    answers = urlencode(valid_answers(), doseq=True)
+    engine = create_engine(url)
+    subs, p50s, p99s, ceilings, ceiling_p99s, stored_ok = [], [], [], [], [], True
+    try:
+        for _ in range(args.runs):
+            app_server = serve("wsgi:app", 8701, args.workers, url)
+            try:
+                with engine.connect() as conn:
+                    before = conn.execute(text("SELECT count(*) FROM response")).scalar()
+                r = wrk("submit.lua", "http://127.0.0.1:8701", args.connections, args.seconds,
+                        {"FORM_PATH": f"/f/{code}", "ANSWERS": answers})  # fmt: skip
+                with engine.connect() as conn:
+                    stored = conn.execute(text("SELECT count(*) FROM response")).scalar() - before
+                # requests still in flight when wrk stops counting may be stored without being counted
+                stored_ok &= stored >= r["posts_ok"] and r["posts_failed"] == 0
+                print(f"run: {r['posts_ok']:.0f} submissions answered 200, {r['posts_failed']:.0f} failed, {stored} stored",
+                      flush=True)  # fmt: skip
+                subs.append(r["posts_ok"] / r["seconds"])
+                p50s.append(r["p50_ms"])
+                p99s.append(r["p99_ms"])
+            finally:
+                app_server.terminate()
+                app_server.wait(10)
+            ceiling_server = serve("ceiling_app:app", 8702, args.workers, url)
+            try:
+                c = wrk("insert.lua", "http://127.0.0.1:8702/insert", args.connections, args.seconds)
+                ceilings.append(c["requests"] / c["seconds"])
+                ceiling_p99s.append(c["p99_ms"])
+            finally:
+                ceiling_server.terminate()
+                ceiling_server.wait(10)
+    finally:
+        engine.dispose()
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        admin.dispose()
+    sub, ceiling = statistics.median(subs), statistics.median(ceilings)
+    p50, p99 = statistics.median(p50s), statistics.median(p99s)
+    print(f"{args.connections} connections, {args.workers} gunicorn workers × 4 threads, {args.seconds} s × {args.runs} runs")
+    print(f"submissions: median {sub:.0f}/s (runs: {', '.join(f'{x:.0f}' for x in subs)}); each = GET form + POST")
+    print(f"latency of all requests (GET and POST): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(f"ceiling (one INSERT per POST, same stack): median {ceiling:.0f}/s, p99 {statistics.median(ceiling_p99s):.1f} ms")
+    print(f"ratio submissions / ceiling: {sub / ceiling:.2f}")
+    print(f"no failed submission, every 200 stored: {'yes' if stored_ok else 'NO'}")
+    passed = sub >= 400 and p99 < 150 and sub / ceiling >= 0.5 and stored_ok
+    print("RESULT:", "PASS" if passed else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
