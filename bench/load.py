@@ -39,7 +39,7 @@ from tests.helpers import valid_answers  # noqa: E402
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
 DB_NAME = "surveyapp_bench_load"
 BIN = Path(sys.executable).parent
-SECRET = "bench-secret-key"
+SECRET = "bench-secret-key"  # noqa: S105 - a throwaway database
 
 
 def database() -> str:
@@ -77,7 +77,9 @@ def serve(module: str, port: int, workers: int, url: str) -> subprocess.Popen:
     )  # fmt: skip
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz" if module == "wsgi:app" else f"http://127.0.0.1:{port}/", timeout=1)
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/healthz" if module == "wsgi:app" else f"http://127.0.0.1:{port}/", timeout=1
+            )
             return process
         except urllib.error.HTTPError:
             return process  # answering (404 on the ceiling app's root)
@@ -147,10 +149,14 @@ def main() -> None:
         admin.dispose()
     sub, ceiling = statistics.median(subs), statistics.median(ceilings)
     p50, p99 = statistics.median(p50s), statistics.median(p99s)
-    print(f"{args.connections} connections, {args.workers} gunicorn workers × 4 threads, {args.seconds} s × {args.runs} runs")
+    print(
+        f"{args.connections} connections, {args.workers} gunicorn workers × 4 threads, {args.seconds} s × {args.runs} runs"
+    )
     print(f"submissions: median {sub:.0f}/s (runs: {', '.join(f'{x:.0f}' for x in subs)}); each = GET form + POST")
     print(f"latency of all requests (GET and POST): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    print(f"ceiling (one INSERT per POST, same stack): median {ceiling:.0f}/s, p99 {statistics.median(ceiling_p99s):.1f} ms")
+    print(
+        f"ceiling (one INSERT per POST, same stack): median {ceiling:.0f}/s, p99 {statistics.median(ceiling_p99s):.1f} ms"
+    )
     print(f"ratio submissions / ceiling: {sub / ceiling:.2f}")
     print(f"no failed submission, every 200 stored: {'yes' if stored_ok else 'NO'}")
     passed = sub >= 400 and p99 < 150 and sub / ceiling >= 0.5 and stored_ok

@@ -390,6 +390,32 @@ def register_commands(app: Flask) -> None:
         for code, unit_name in report.new:
             _tsv("new", code, unit_name)
 
+    @app.cli.command("export-campaign", help="Xuất toàn bộ một đợt khảo sát ra một tệp (.jsonl.gz).")
+    @click.argument("campaign")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    def export_campaign_command(campaign: str, out: Path) -> None:
+        from .transfer import export_campaign
+
+        counts = export_campaign(session(), _campaign_or_fail(campaign), out)
+        for kind, n in counts.items():
+            _tsv(kind, n)
+
+    @app.cli.command("import-campaign", help="Nạp một đợt khảo sát từ tệp xuất (vào cơ sở dữ liệu chưa có đợt đó).")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_campaign_command(file: Path) -> None:
+        from .transfer import TransferError, import_campaign
+
+        migrate.upgrade(db.engine)
+        s = session()
+        try:
+            counts = import_campaign(s, file)
+        except (TransferError, KeyError, ValueError) as exc:
+            s.rollback()
+            raise click.ClickException(f"Không nạp được: {exc}") from None
+        s.commit()
+        for kind, n in counts.items():
+            _tsv(kind, n)
+
     @app.cli.command("api-token", help="Tạo mã truy cập API chỉ đọc (chỉ hiện một lần).")
     @click.argument("name")
     def api_token(name: str) -> None:
