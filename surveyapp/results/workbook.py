@@ -212,7 +212,7 @@ def raw_csv(columns: list[tuple[str, str]], rows: Iterable[RawRow]) -> Iterable[
     yield "\ufeff"
     writer.writerow(["STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi", *[qid for qid, _ in columns]])
     for row in rows:
-        cells = [row.number, row.group, row.unit_code, row.unit_name, row.channel, row.day]
+        cells = [row.number, *(_safe(v) for v in (row.group, row.unit_code, row.unit_name, row.channel, row.day))]
         for qid, _ in columns:
             value = row.values.get(qid, "")
             if isinstance(value, float):
