@@ -95,6 +95,7 @@ def split_total(
 ) -> dict[str, int]:
     """Split ``total`` in proportion to ``weights``, within bounds, keeping the total exact.
 
+    Weights are scaled so the largest is 1; a weight under 1e-12 of the largest counts as zero.
     The continuous shares x_i = clamp(λ·w_i, lower_i, upper_i) are found by bisection on λ (the
     sum is monotone in λ); then each unit gets ⌊x_i⌋ and the people left over go, one each, to
     the largest fractional parts (largest remainder), never past a unit's upper limit.
@@ -116,6 +117,11 @@ def split_total(
         if w < 0 or math.isnan(w):
             raise SamplingError(f"Trọng số của đơn vị {code} không hợp lệ: {w}.")
     w = {u.code: float(weights.get(u.code, 0.0)) for u in units}
+    # scale so the largest weight is 1 and drop weights too small to matter (1e-12 of the largest):
+    # they would only push the bisection towards infinity
+    largest = max(w.values(), default=0.0)
+    if largest > 0:
+        w = {code: (v / largest if v / largest >= 1e-12 else 0.0) for code, v in w.items()}
     # units with zero weight stay at their minimum; can the others take the rest?
     reachable = [lo if w[c] <= 0 else hi for c, (lo, hi) in limits.items()]
     if None not in reachable and total > sum(reachable):
