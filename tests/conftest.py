@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -18,6 +19,12 @@ from surveyapp import create_app
 from surveyapp import migrate as migrations
 from surveyapp.db import Base, db, make_engine
 from surveyapp.demo import load_demo
+
+# In CI the property tests draw the same examples every run (a landing must not depend on luck);
+# developers' runs keep drawing new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
 #: in CI, a missing browser or QR decoder is an error, not a skip
