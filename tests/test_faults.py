@@ -4,6 +4,7 @@ is stored exactly once and none twice."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -63,7 +64,7 @@ def _retrying(fn, deadline: float):
             return fn()
         except urllib.error.HTTPError:
             raise
-        except OSError:
+        except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
