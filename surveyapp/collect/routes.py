@@ -7,6 +7,7 @@ import json
 import secrets
 
 from flask import current_app, make_response, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -123,9 +124,9 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
             )
             form.submission_id.data = draft.submission_token
             return _render(page, form, 200, saved_at=draft.saved_at)
-        form = form_class(formdata=None)
-        form.submission_id.data = new_submission_token(secret)
-        return _with_device_cookie(_render(page, form, 200))
+        html = _blank_page(page, form_class).replace(CSRF_MARK, generate_csrf())
+        html = html.replace(SUBMISSION_MARK, new_submission_token(secret))
+        return _with_device_cookie((html, 200))
 
     known = {entry.name for entry in form_class.entries} | ALWAYS_ALLOWED_FIELDS
     if set(request.form) - known:
@@ -175,6 +176,29 @@ def _with_device_cookie(result):
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )  # fmt: skip
     return response
+
+
+#: the blank form of a collection point is rendered once; each visitor gets it with their own tokens
+_BLANK_PAGES: dict[tuple, str] = {}
+_BLANK_PAGES_MAX = 1024
+CSRF_MARK = "__surveyapp_csrf_token__"
+SUBMISSION_MARK = "__surveyapp_submission_id__"
+
+
+def _blank_page(page: dict, form_class) -> str:
+    ctx = page["ctx"]
+    rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
+    key = (page["action"], ctx.version.content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
+           page["drafts"], rated)  # fmt: skip
+    html = _BLANK_PAGES.get(key)
+    if html is None:
+        form = form_class(formdata=None)
+        form.submission_id.data = SUBMISSION_MARK
+        html = render_template("collect/form.html", form=form, errors=0, csrf_token=lambda: CSRF_MARK, **page)
+        if len(_BLANK_PAGES) >= _BLANK_PAGES_MAX:
+            _BLANK_PAGES.clear()
+        _BLANK_PAGES[key] = html
+    return html
 
 
 def _draft(s, ctx: FormContext) -> InvitationDraft | None:

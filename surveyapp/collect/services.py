@@ -14,7 +14,7 @@ from enum import Enum
 from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -291,17 +291,15 @@ def store_response(
     else:
         response.over_quota = counted.received > counted.target
 
-    s.add_all(
-        Answer(
-            response_id=response.id,
-            question_id=row.question_id,
-            subject_unit_id=row.subject_unit_id,
-            value_code=row.value_code,
-            value_num=row.value_num,
-            value_text=row.value_text,
-        )
-        for row in rows
-    )
+    if rows:  # one multi-row INSERT, without building an ORM object per answer
+        s.execute(
+            insert(Answer),
+            [
+                {"response_id": response.id, "question_id": r.question_id, "subject_unit_id": r.subject_unit_id,
+                 "value_code": r.value_code, "value_num": r.value_num, "value_text": r.value_text}
+                for r in rows
+            ],
+        )  # fmt: skip
     if invitation is not None:
         s.execute(delete(InvitationDraft).where(InvitationDraft.invitation_id == invitation.id))
     s.flush()
