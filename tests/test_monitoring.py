@@ -325,3 +325,16 @@ def test_openapi_document_validates(client):
     spec = client.get("/api/openapi.json").get_json()
     validate(spec)
     assert set(spec["paths"]) == {"/api/campaigns", "/api/campaigns/{key}/progress", "/api/campaigns/{key}/scores"}
+
+
+def test_unit_officer_prints_slips_for_their_own_unit_from_the_home_page(app, staff, dbs):
+    citizen = dbs.scalars(select(RespondentGroup).where(RespondentGroup.code == "citizen")).one()
+    citizen.counter_access = "both"
+    dbs.commit()
+    client = app.test_client()
+    login(client, *staff["unit_officer"])
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "In phiếu" in home and 'name="unit" value="HDG-NGG-02"' in home
+    printed = client.post(f"/admin/c/{KEY}/g/citizen/slips", data={"csrf_token": csrf_token(home), "unit": "HDG-NGG-02", "count": "8"},
+                          follow_redirects=True)  # fmt: skip
+    assert printed.status_code == 200 and printed.get_data(as_text=True).count('<article class="slip">') == 8
