@@ -9,16 +9,13 @@ from ..auth import current_user, staff_required
 from ..db import session
 from ..models import Campaign, CollectionPoint, Role
 from . import bp
-from .services import campaign_by_key, form_url, point_links, progress
+from .services import campaign_or_404, form_url, point_links, progress
 
 QR_CACHE = "public, max-age=86400"
 
 
 def _campaign(key: str) -> Campaign:
-    campaign = campaign_by_key(session(), key)
-    if campaign is None:
-        abort(404)
-    return campaign
+    return campaign_or_404(session(), key)
 
 
 @bp.route("/")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import qr
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import group_or_404
 from ..db import session
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit
 from . import bp
@@ -32,11 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _group(key: str, group_code: str) -> tuple[Campaign, RespondentGroup]:
-    campaign = campaign_by_key(session(), key)
-    group = next((g for g in campaign.groups if g.code == group_code), None) if campaign else None
-    if group is None:
-        abort(404)
-    return campaign, group
+    return group_or_404(session(), key, group_code)
 
 
 def _own_unit_only(unit: Unit) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..audit import ACTIONS, record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import campaign_or_404
 from ..collect.quality import FLAG_NAMES, parse_hours
 from ..db import session
 from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit, User
@@ -29,10 +29,7 @@ SORTS = {
 
 
 def _campaign(key: str) -> Campaign:
-    campaign = campaign_by_key(session(), key)
-    if campaign is None:
-        abort(404)
-    return campaign
+    return campaign_or_404(session(), key)
 
 
 def _scope() -> int | None:

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from questionnaires import QuestionType
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import group_or_404
 from ..collect.forms import build_form_class
 from ..collect.services import Outcome, paper_context, questionnaire_of, rated_units, store_response
 from ..db import session
@@ -21,11 +21,7 @@ PAPER_NUMBER_MAX = 32
 
 
 def _group(key: str, group_code: str) -> tuple[Campaign, RespondentGroup]:
-    campaign = campaign_by_key(session(), key)
-    group = next((g for g in campaign.groups if g.code == group_code), None) if campaign else None
-    if group is None:
-        abort(404)
-    return campaign, group
+    return group_or_404(session(), key, group_code)
 
 
 def _quota_units(group: RespondentGroup) -> list[Unit]:

@@ -14,7 +14,7 @@ from sampling.export import SummaryRow, plan_summary_xlsx
 
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import campaign_or_404
 from ..db import session
 from ..messages import VietnameseTranslations
 from ..models import Campaign, Role
@@ -34,10 +34,7 @@ class PlanForm(FlaskForm):
 
 
 def _campaign(key: str) -> Campaign:
-    campaign = campaign_by_key(session(), key)
-    if campaign is None:
-        abort(404)
-    return campaign
+    return campaign_or_404(session(), key)
 
 
 def _group_totals(rows: list[SummaryRow]) -> dict[str, int]:

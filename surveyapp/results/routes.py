@@ -10,7 +10,7 @@ from questionnaires.scoring import RulesError, satisfaction
 from questionnaires.scoring.stats import alpha_words
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import campaign_or_404
 from ..db import db, session
 from ..models import Campaign, GroupMode, Role
 from . import bp
@@ -30,10 +30,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _campaign(key: str) -> Campaign:
-    campaign = campaign_by_key(session(), key)
-    if campaign is None:
-        abort(404)
-    return campaign
+    return campaign_or_404(session(), key)
 
 
 def _scores(campaign: Campaign):

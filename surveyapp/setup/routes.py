@@ -11,7 +11,7 @@ from questionnaires.scoring import RulesError
 
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import campaign_or_404
 from ..collect.quality import parse_hours
 from ..db import session
 from ..models import CampaignStatus, GroupMode, QuestionnaireVersion, Unit
@@ -180,9 +180,7 @@ def new_campaign():
 @staff_required()
 def campaign_setup(key: str):
     s = session()
-    campaign = campaign_by_key(s, key)
-    if campaign is None:
-        abort(404)
+    campaign = campaign_or_404(s, key)
     versions = builtin_versions(s)
     s.commit()
     kinds = sorted({u.kind for u in _units() if u.retired_at is None})
@@ -196,9 +194,7 @@ def campaign_setup(key: str):
 @staff_required()
 def new_group(key: str):
     s = session()
-    campaign = campaign_by_key(s, key)
-    if campaign is None:
-        abort(404)
+    campaign = campaign_or_404(s, key)
     f = request.form
     version = s.get(QuestionnaireVersion, int(f.get("version", "0") or 0))
     kinds = f.getlist("rated_kinds")
@@ -222,9 +218,7 @@ def new_group(key: str):
 @staff_required()
 def status(key: str):
     s = session()
-    campaign = campaign_by_key(s, key)
-    if campaign is None:
-        abort(404)
+    campaign = campaign_or_404(s, key)
     action = request.form.get("action")
     try:
         if action in ("open", "reopen"):
@@ -255,9 +249,7 @@ def status(key: str):
 @staff_required()
 def rules_upload(key: str):
     s = session()
-    campaign = campaign_by_key(s, key)
-    if campaign is None:
-        abort(404)
+    campaign = campaign_or_404(s, key)
     try:
         set_rules(s, campaign, request.form.get("rules", ""))
     except RulesError as exc:
@@ -274,9 +266,7 @@ def rules_upload(key: str):
 @staff_required()
 def copy(key: str):
     s = session()
-    source = campaign_by_key(s, key)
-    if source is None:
-        abort(404)
+    source = campaign_or_404(s, key)
     f = request.form
     try:
         report = copy_campaign(s, source, key=f.get("new_key", "").strip(), year=int(f.get("year", "0") or 0),
