@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from surveyapp.models import CollectionPoint, Quota, Response
 
-from .conftest import hidden_fields
+from .conftest import PG_URL, hidden_fields
 from .helpers import valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,21 +62,25 @@ def _retrying(fn, deadline: float):
     while True:
         try:
             return fn()
-        except urllib.error.HTTPError:
-            raise
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or time.monotonic() > deadline:  # a 5xx while the database is away: retry
+                raise
+            time.sleep(0.1)
         except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
 
 
-def test_sigkill_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, dbs):
+def _load_with_disruption(database_url, dbs, disrupt) -> tuple[list[str], int]:
+    """Run the load; call ``disrupt(server)`` once KILL_AFTER submissions have succeeded."""
     code = dbs.scalars(select(CollectionPoint.code)).first()
     dbs.execute(update(Quota).values(target=100000))
     dbs.commit()
+    dbs.close()
     port = _free_port()
     url = f"http://127.0.0.1:{port}/f/{code}"
-    server = {"process": _start(database_url, port)}
+    server = {"process": _start(database_url, port), "port": port}
     succeeded: list[str] = []
     lock = threading.Lock()
     deadline = time.monotonic() + 240
@@ -110,22 +114,47 @@ def test_sigkill_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, 
         t.start()
     while len(succeeded) < KILL_AFTER and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.killpg(server["process"].pid, signal.SIGKILL)  # master and workers, mid-request
-    server["process"].wait()
-    killed_at = len(succeeded)
-    time.sleep(0.5)
-    server["process"] = _start(database_url, port)
+    disrupted_at = len(succeeded)
+    disrupt(server)
     try:
         for t in threads:
             t.join(240)
     finally:
         os.killpg(server["process"].pid, signal.SIGKILL)
         server["process"].wait()
+    return succeeded, disrupted_at
 
-    assert KILL_AFTER <= killed_at < SUBMISSIONS
+
+def _assert_each_success_stored_once(dbs, succeeded: list[str], disrupted_at: int) -> None:
+    assert KILL_AFTER <= disrupted_at < SUBMISSIONS
     assert len(succeeded) == SUBMISSIONS and len(set(succeeded)) == SUBMISSIONS
     dbs.expire_all()
     stored = dict(dbs.execute(select(Response.submission_id, func.count()).group_by(Response.submission_id)).all())
     assert set(succeeded) <= set(stored)  # every success is stored …
     assert all(n == 1 for n in stored.values())  # … once
     assert len(stored) == SUBMISSIONS
+
+
+def test_sigkill_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, dbs):
+    def kill_and_restart(server):
+        os.killpg(server["process"].pid, signal.SIGKILL)  # master and workers, mid-request
+        server["process"].wait()
+        time.sleep(0.5)
+        server["process"] = _start(database_url, server["port"])
+
+    succeeded, disrupted_at = _load_with_disruption(database_url, dbs, kill_and_restart)
+    _assert_each_success_stored_once(dbs, succeeded, disrupted_at)
+
+
+@pytest.mark.skipif(not PG_URL, reason="restarts PostgreSQL: runs in the PostgreSQL pass of .ci/run")
+def test_postgresql_restart_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, dbs):
+    clusters = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if not clusters or os.geteuid() != 0:
+        pytest.skip("needs root and a Debian PostgreSQL cluster (pg_ctlcluster) on this machine")
+
+    def restart_database(_server):
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", clusters[-1], "main", "restart"], check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+
+    succeeded, disrupted_at = _load_with_disruption(database_url, dbs, restart_database)
+    _assert_each_success_stored_once(dbs, succeeded, disrupted_at)

@@ -228,3 +228,17 @@ def test_bad_rules_are_explained(body, message):
         rules(body)
     assert any(message in p for p in info.value.problems), info.value.problems
     assert all(p.startswith("thu.yaml") for p in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: r\ntitle: T\ncomponent_total:\ncriteria: []\n", "thiếu mục bắt buộc “component_total”"),
+        ("id: r\ntitle: T\ncomponent_total: 2\ninsufficient_sample: nhiều\ncriteria: []\n", "insufficient_sample"),
+    ],
+)
+def test_empty_or_malformed_top_level_values_are_explained(text, message):
+    """Regressions found by the fuzzer: a key present with no value, a block that is not a mapping."""
+    with pytest.raises(RulesError) as info:
+        load_rules_text(text, QS, "thu.yaml")
+    assert any(message in p for p in info.value.problems)

@@ -83,12 +83,15 @@ def load_rules_text(text: str, questionnaires: Mapping[str, Questionnaire], file
     if not isinstance(data, dict):
         raise RulesError([f"{filename}: tệp quy tắc phải là một bảng khoá: giá trị (id, title, criteria…)."])
     for key in ("id", "title", "component_total", "criteria"):
-        if key not in data:
+        if data.get(key) is None:
             bad("", f"thiếu mục bắt buộc “{key}”.")
     total = data.get("component_total")
     if total is not None and (not isinstance(total, int | float) or isinstance(total, bool) or total <= 0):
         bad("", f"“component_total” phải là số điểm dương, nhận được {total!r}.")
     insufficient = data.get("insufficient_sample") or {}
+    if not isinstance(insufficient, dict):
+        bad("insufficient_sample", "phải là một bảng khoá: giá trị (min_share_of_quota, effect).")
+        insufficient = {}
     min_share = insufficient.get("min_share_of_quota", 1.0)
     effect = insufficient.get("effect", "flag")
     if not isinstance(min_share, int | float) or not 0 <= min_share <= 1:
