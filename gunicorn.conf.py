@@ -9,6 +9,9 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", 4))
+# every worker gets its own listening socket and the kernel spreads connections across them;
+# without it one worker took most of the keep-alive connections and the others sat idle
+reuse_port = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
