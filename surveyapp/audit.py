@@ -36,6 +36,7 @@ ACTIONS = {
     "campaign.reopened": "Mở lại đợt khảo sát đã đóng",
     "campaign.rules_changed": "Đổi quy tắc tính điểm",
     "units.imported": "Nhập danh sách đơn vị",
+    "frame.drawn": "Chọn mẫu ngẫu nhiên từ danh sách",
     "unit.changed": "Sửa đơn vị",
     "group.access_changed": "Đổi cách người dân trả lời",
     "slips.created": "Tạo phiếu QR dùng một lần",

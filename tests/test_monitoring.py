@@ -63,6 +63,7 @@ def routes(staff) -> dict[str, set[str]]:
         f"/admin/p/{other}/poster": {"admin"},  # another unit's poster: refused to the unit officer
         f"{c}/plan": {"admin", "scorer"},
         f"{c}/plan.xlsx": {"admin", "scorer"},
+        f"{c}/draws": {"admin"},
         f"{c}/results": {"admin", "scorer"},
         f"{c}/results/u/HDG-NGG-02": {"admin", "scorer"},
         f"{c}/results.xlsx": {"admin", "scorer"},

@@ -162,3 +162,38 @@ def test_only_administrators_change_the_plan(client, demo, dbs):
     )
     assert response.status_code == 403
     assert dbs.scalar(select(func.sum(Quota.target))) == 1248
+
+
+def test_draw_from_the_web_page(client, demo, dbs):
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{demo.campaign_key}/draws").get_data(as_text=True)
+    assert "Chọn ngẫu nhiên người cần khảo sát" in page
+    frame = ("Mã hồ sơ,Họ tên,Số điện thoại\n" + "".join(f"HS{i},Người {i},0988{i:06d}\n" for i in range(300))).encode()
+    response = client.post(
+        f"/admin/c/{demo.campaign_key}/draws",
+        data={"csrf_token": csrf_token(page), "group": "citizen", "unit": "HDG-NGG-04", "seed": "7", "n": "",
+              "reserve": "", "method": "simple", "frame": (io.BytesIO(frame), "duc-phuc.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 200 and "seed7" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    kinds = [sheet.cell(row=r, column=2).value for r in range(5, 5 + 72)]
+    assert kinds == ["Chính thức"] * 60 + ["Dự phòng"] * 12  # quota 60, reserve 20 %
+    recorded = dbs.scalars(select(FrameDraw)).one()
+    assert (recorded.seed, recorded.sample_size, recorded.reserve_size) == (7, 60, 12)
+    assert "0988" not in recorded.selected_ids
+    listing = client.get(f"/admin/c/{demo.campaign_key}/draws").get_data(as_text=True)
+    assert "<code>7</code>" in listing
+
+
+def test_bad_frame_on_the_web_page_is_explained(client, demo, dbs):
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{demo.campaign_key}/draws").get_data(as_text=True)
+    response = client.post(
+        f"/admin/c/{demo.campaign_key}/draws",
+        data={"csrf_token": csrf_token(page), "group": "citizen", "unit": "HDG-NGG-04",
+              "frame": (io.BytesIO("Họ tên,Số điện thoại\nAn,09\n".encode()), "x.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 422 and "thiếu cột mã hồ sơ" in response.get_data(as_text=True)
+    assert count(dbs, FrameDraw) == 0

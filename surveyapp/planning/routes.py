@@ -5,21 +5,23 @@ from pathlib import Path
 from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 
 import sampling
 from sampling import SamplingError, build_plan, load_plan_text
-from sampling.export import SummaryRow, plan_summary_xlsx
+from sampling.export import SummaryRow, draw_xlsx, plan_summary_xlsx
+from sampling.frames import draw, read_frame
 
 from ..audit import record
 from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_or_404
 from ..db import session
 from ..messages import VietnameseTranslations
-from ..models import Campaign, Role
+from ..models import Campaign, FrameDraw, Quota, RespondentGroup, Role, Unit
 from . import bp
-from .services import apply_plan, plan_units, summary_rows
+from .services import apply_plan, plan_units, record_draw, summary_rows
 
 EXAMPLE_PLAN = Path(sampling.__file__).parent / "examples" / "ninh_giang_2023.yaml"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,4 +103,55 @@ def plan_xlsx(key: str):
     data = plan_summary_xlsx(f"Kế hoạch mẫu: {c.name}", summary_rows(session(), c))
     return HttpResponse(
         data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="ke-hoach-mau-{c.key}.xlsx"'}
+    )
+
+
+@bp.route("/admin/c/<key>/draws", methods=["GET", "POST"])
+@staff_required()
+def draws(key: str):
+    """Draw respondents at random from a unit's list (the file never stays on the server)."""
+    c = _campaign(key)
+    s = session()
+    error = None
+    if request.method == "POST":
+        group = next((g for g in c.groups if g.code == request.form.get("group")), None)
+        unit = s.scalar(select(Unit).where(Unit.code == request.form.get("unit", "")))
+        upload = request.files.get("frame")
+        try:
+            if group is None or unit is None:
+                raise SamplingError("Vui lòng chọn nhóm đối tượng và đơn vị.")
+            if upload is None or not upload.filename:
+                raise SamplingError("Vui lòng chọn tệp danh sách (CSV hoặc Excel) của đơn vị.")
+            size_text = request.form.get("n", "").strip()
+            quota = s.scalar(select(Quota.target).where(Quota.group_id == group.id, Quota.unit_id == unit.id))
+            n = int(size_text) if size_text else (quota or 0)
+            reserve = int(request.form.get("reserve", "").strip() or round(n * 0.2))
+            seed_text = request.form.get("seed", "").strip()
+            seed = int(seed_text) if seed_text else None
+            method = request.form.get("method", "simple")
+            frame = read_frame(upload.read(), upload.filename)
+            result = draw(len(frame), n, reserve, method, seed)
+        except ValueError as exc:
+            error = (
+                str(exc) if isinstance(exc, SamplingError) else "Số người, số dự phòng và hạt giống phải là số nguyên."
+            )
+        else:
+            record_draw(s, c, group, unit, frame, result)
+            record(s, "frame.drawn", f"campaign:{c.key}", group=group.code, unit=unit.code, seed=result.seed,
+                   n=len(result.selected), reserve=len(result.reserve), frame_sha256=frame.sha256)  # fmt: skip
+            s.commit()
+            data = draw_xlsx(frame, result, unit.name, group.name)
+            name = f"danh-sach-{c.key}-{group.code}-{unit.code}-seed{result.seed}.xlsx"
+            return HttpResponse(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    past = s.execute(
+        select(FrameDraw, Unit.name, RespondentGroup.name)
+        .join(Unit, FrameDraw.unit_id == Unit.id)
+        .join(RespondentGroup, FrameDraw.group_id == RespondentGroup.id)
+        .where(FrameDraw.campaign_id == c.id)
+        .order_by(FrameDraw.id.desc())
+    ).all()
+    units = [u for u in plan_units(s, c) if u.code != c.scope_unit.code]
+    return (
+        render_template("planning/draws.html", campaign=c, past=past, units=units, error=error, user=current_user()),
+        422 if error else 200,
     )
