@@ -14,6 +14,8 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from .messages import page
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: staff file uploads may be as big as MAX_UPLOAD_BYTES; every other request is held to MAX_FORM_BYTES
+UPLOAD_ENDPOINTS = frozenset({"invitations.import_list", "setup.units_preview", "setup.units_apply", "planning.draws"})
 
 
 class NoticeError(HTTPException):
@@ -40,7 +42,7 @@ def reject_malformed_body():
 
     Werkzeug silently replaces undecodable bytes; we would rather refuse than store mojibake.
     """
-    if request.endpoint not in upload_endpoints():
+    if request.endpoint not in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["MAX_FORM_BYTES"]
     if request.method != "POST" or request.content_length == 0:
         return None
@@ -54,12 +56,6 @@ def reject_malformed_body():
         except UnicodeDecodeError:
             return notice("bad_encoding", 400)
     return None
-
-
-def upload_endpoints() -> set[str]:
-    from .invitations import UPLOAD_ENDPOINTS
-
-    return UPLOAD_ENDPOINTS
 
 
 #: personal and single-use codes in URLs; never written to logs (README, "Anonymity")

@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from questionnaires.scoring import RulesError
 
-from ..campaigns.services import campaign_by_key
+from ..campaigns.services import campaign_by_key, cells
 from ..db import session
 from ..models import Campaign
-from ..monitor.services import cells
 from ..results.services import NoRules, compute
 from . import bp
 from .openapi import SPEC

@@ -72,41 +72,35 @@ class FormContext:
         return questionnaire_of(self.version)
 
 
-def _context_query(model, *joins):
-    return (
+def _resolve(s: Session, model, code: str, channel: str, door: str) -> FormContext | None:
+    """The context of a public code: a collection point, a slip or an invitation (one query)."""
+    row = s.execute(
         select(model, RespondentGroup, Campaign, Unit, QuestionnaireVersion)
         .join(RespondentGroup, model.group_id == RespondentGroup.id)
         .join(Campaign, RespondentGroup.campaign_id == Campaign.id)
         .join(Unit, model.unit_id == Unit.id)
         .join(QuestionnaireVersion, RespondentGroup.questionnaire_version_id == QuestionnaireVersion.id)
-    )
+        .where(model.code == code)
+    ).first()
+    if row is None:
+        return None
+    found, group, campaign, unit, version = row
+    return FormContext(group, campaign, unit, version, channel, **{door: found})
 
 
 def resolve_point(s: Session, code: str) -> FormContext | None:
-    row = s.execute(_context_query(CollectionPoint).where(CollectionPoint.code == code)).first()
-    if row is None:
-        return None
-    point, group, campaign, unit, version = row
-    return FormContext(group, campaign, unit, version, Channel.COUNTER, point=point)
+    return _resolve(s, CollectionPoint, code, Channel.COUNTER, "point")
 
 
 def resolve_slip(s: Session, code: str) -> FormContext | None:
-    row = s.execute(_context_query(Slip).where(Slip.code == code)).first()
-    if row is None:
-        return None
-    slip, group, campaign, unit, version = row
-    return FormContext(group, campaign, unit, version, Channel.SLIP, slip=slip)
+    return _resolve(s, Slip, code, Channel.SLIP, "slip")
 
 
 def resolve_invitation(s: Session, code: str) -> FormContext | None:
-    row = s.execute(_context_query(Invitation).where(Invitation.code == code)).first()
-    if row is None:
-        return None
-    invitation, group, campaign, unit, version = row
-    return FormContext(group, campaign, unit, version, Channel.INVITATION, invitation=invitation)
+    return _resolve(s, Invitation, code, Channel.INVITATION, "invitation")
 
 
-def paper_context(s: Session, group: RespondentGroup, unit: Unit) -> FormContext:
+def paper_context(group: RespondentGroup, unit: Unit) -> FormContext:
     return FormContext(group, group.campaign, unit, group.questionnaire_version, Channel.PAPER)
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from ..audit import ACTIONS, record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_or_404
+from ..campaigns.services import campaign_or_404, cells
 from ..collect.quality import FLAG_NAMES, parse_hours
 from ..db import session
 from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit, User
 from . import bp
-from .services import ReviewError, cells, days_left, flagged, per_day, review
+from .services import ReviewError, days_left, flagged, per_day, review
 
 #: the table shows the most lagging cells first; a province fits whole, the country is filtered
 ROWS_SHOWN = 300

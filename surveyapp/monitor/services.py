@@ -1,82 +1,15 @@
-"""Progress and quality queries. The dashboard is one query for the table and one for the chart,
-whatever the number of units."""
+"""Progress and quality queries. The dashboard is one query for the table (``cells``, shared with
+the command line and scoring) and one for the chart, whatever the number of units."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from ..audit import record
-from ..models import Campaign, Quota, RespondentGroup, Response, ResponseStatus, Unit, utcnow
-
-
-@dataclass(frozen=True)
-class Cell:
-    unit_id: int
-    unit_code: str
-    unit_name: str
-    unit_kind: str
-    parent_code: str | None
-    parent_name: str | None
-    group_code: str
-    group_name: str
-    target: int
-    received: int  #: every response, valid or excluded
-    valid: int
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.valid / self.target if self.target else 100.0
-
-    @property
-    def lag(self) -> int:
-        return max(0, self.target - self.valid)
-
-
-def cells(
-    s: Session,
-    campaign: Campaign,
-    *,
-    kind: str | None = None,
-    parent_code: str | None = None,
-    only_unit_id: int | None = None,
-) -> list[Cell]:
-    """Every unit × group with a quota: target, received and valid, in one SQL query."""
-    counted = (
-        select(
-            Response.group_id,
-            Response.unit_id,
-            func.count().label("received"),
-            func.sum(case((Response.status == ResponseStatus.VALID, 1), else_=0)).label("valid"),
-        )
-        .where(Response.campaign_id == campaign.id)
-        .group_by(Response.group_id, Response.unit_id)
-        .subquery()
-    )
-    parent = aliased(Unit)
-    stmt = (
-        select(
-            Unit.id, Unit.code, Unit.name, Unit.kind, parent.code, parent.name, RespondentGroup.code,
-            RespondentGroup.name, Quota.target, func.coalesce(counted.c.received, 0), func.coalesce(counted.c.valid, 0),
-        )
-        .select_from(Quota)
-        .join(RespondentGroup, Quota.group_id == RespondentGroup.id)
-        .join(Unit, Quota.unit_id == Unit.id)
-        .outerjoin(parent, Unit.parent_id == parent.id)
-        .outerjoin(counted, (counted.c.group_id == Quota.group_id) & (counted.c.unit_id == Quota.unit_id))
-        .where(RespondentGroup.campaign_id == campaign.id)
-        .order_by(RespondentGroup.position, Unit.code)
-    )  # fmt: skip
-    if kind:
-        stmt = stmt.where(Unit.kind == kind)
-    if parent_code:
-        stmt = stmt.where(parent.code == parent_code)
-    if only_unit_id is not None:
-        stmt = stmt.where(Unit.id == only_unit_id)
-    return [Cell(*row) for row in s.execute(stmt)]
+from ..models import Campaign, Quota, Response, ResponseStatus, utcnow
 
 
 def per_day(s: Session, campaign: Campaign, only_unit_id: int | None = None) -> list[tuple[str, int]]:

@@ -71,7 +71,7 @@ def entry(key: str, group_code: str):
     unit = next((u for u in units if u.code == request.values.get("unit")), None)
     if unit is None:
         return render_template("paper/choose.html", campaign=campaign, group=group, units=units, user=current_user())
-    ctx = paper_context(s, group, unit)
+    ctx = paper_context(group, unit)
     questionnaire = ctx.questionnaire
     rated = rated_units(s, group, campaign, questionnaire)
     form_class = build_form_class(questionnaire, rated)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sampling import Plan, PlanUnit, SamplingError, margin_of_error
@@ -13,7 +13,7 @@ from sampling.frames import Draw, Frame
 
 from ..campaigns.services import ensure_collection_points
 from ..collect.services import descendants
-from ..models import Campaign, FrameDraw, GroupMode, Quota, RespondentGroup, Unit
+from ..models import Campaign, FrameDraw, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
 
 
 def plan_units(s: Session, campaign: Campaign) -> list[PlanUnit]:
@@ -59,18 +59,13 @@ def apply_plan(s: Session, campaign: Campaign, plan: Plan) -> int:
 
 def _recount(s: Session, campaign: Campaign, groups: list[RespondentGroup]) -> None:
     """New quota rows start from the responses already accepted, so a re-plan mid-survey is safe."""
-    from sqlalchemy import func, update
-
-    from ..models import Response, ResponseStatus
-
-    for group in groups:
-        counts = s.execute(
-            select(Response.unit_id, func.count())
-            .where(Response.group_id == group.id, Response.status == ResponseStatus.VALID)
-            .group_by(Response.unit_id)
-        ).all()
-        for unit_id, n in counts:
-            s.execute(update(Quota).where(Quota.group_id == group.id, Quota.unit_id == unit_id).values(received=n))
+    counts = s.execute(
+        select(Response.group_id, Response.unit_id, func.count())
+        .where(Response.group_id.in_([g.id for g in groups]), Response.status == ResponseStatus.VALID)
+        .group_by(Response.group_id, Response.unit_id)
+    ).all()
+    for group_id, unit_id, n in counts:
+        s.execute(update(Quota).where(Quota.group_id == group_id, Quota.unit_id == unit_id).values(received=n))
 
 
 def summary_rows(s: Session, campaign: Campaign) -> list[SummaryRow]:

@@ -17,6 +17,7 @@ from questionnaires import Questionnaire, QuestionType
 from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
 from questionnaires.scoring.stats import Difference, cronbach_alpha_from_sums, units_differ
 
+from ..campaigns.services import cells
 from ..collect.services import questionnaire_of
 from ..models import Answer, Campaign, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
 
@@ -57,21 +58,7 @@ def level_counts(s: Session, campaign: Campaign) -> list[LevelCount]:
 
 def quota_status(s: Session, campaign: Campaign) -> dict[tuple[str, str], tuple[int, int]]:
     """(group, unit) → (target, valid responses) for every quota of the campaign: one query."""
-    counted = (
-        select(Response.group_id, Response.unit_id, func.count().label("n"))
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID)
-        .group_by(Response.group_id, Response.unit_id)
-        .subquery()
-    )
-    rows = s.execute(
-        select(RespondentGroup.code, Unit.code, Quota.target, func.coalesce(counted.c.n, 0))
-        .select_from(Quota)
-        .join(RespondentGroup, Quota.group_id == RespondentGroup.id)
-        .join(Unit, Quota.unit_id == Unit.id)
-        .outerjoin(counted, and_(counted.c.group_id == Quota.group_id, counted.c.unit_id == Quota.unit_id))
-        .where(RespondentGroup.campaign_id == campaign.id)
-    )
-    return {(g, u): (target, n) for g, u, target, n in rows}
+    return {(c.group_code, c.unit_code): (c.target, c.valid) for c in cells(s, campaign)}
 
 
 def scored_units(s: Session, campaign: Campaign, rules: Rules) -> list[tuple[str, str]]:
