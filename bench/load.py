@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -89,16 +90,43 @@ def serve(module: str, port: int, workers: int, url: str) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the processes of each part of the stack (from /proc)."""
+    used: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        role = "gunicorn" if b"gunicorn" in cmdline else "postgres" if name == "postgres" else (
+            "redis" if name.startswith("redis") else None)  # fmt: skip
+        if role:
+            used[role] = used.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return used
+
+
 def wrk(script: str, url: str, connections: int, seconds: int, env: dict | None = None) -> dict[str, float]:
+    """Run wrk; returns its RESULT line's figures and the CPU seconds each part of the stack used."""
+    before, wrk_before = cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / script), url],
         capture_output=True, text=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"wrk failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
-    out = done.stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    after, wrk_after = cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    result = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    for role in after:
+        result[f"cpu_{role}"] = after[role] - before.get(role, 0.0)
+    result["cpu_wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
+    return result
 
 
 def main() -> None:
@@ -113,6 +141,7 @@ def main() -> None:
     answers = urlencode(valid_answers(), doseq=True)
     engine = create_engine(url)
     subs, p50s, p99s, ceilings, ceiling_p99s, stored_ok = [], [], [], [], [], True
+    cpu: dict[str, list[float]] = {}  # CPU ms per submission (per request for the ceiling), by part
     try:
         for _ in range(args.runs):
             app_server = serve("wsgi:app", 8701, args.workers, url)
@@ -130,6 +159,8 @@ def main() -> None:
                 subs.append(r["posts_ok"] / r["seconds"])
                 p50s.append(r["p50_ms"])
                 p99s.append(r["p99_ms"])
+                for role in ("gunicorn", "postgres", "redis", "wrk"):
+                    cpu.setdefault(role, []).append(1000 * r.get(f"cpu_{role}", 0.0) / max(r["posts_ok"], 1))
             finally:
                 app_server.terminate()
                 app_server.wait(10)
@@ -138,6 +169,8 @@ def main() -> None:
                 c = wrk("insert.lua", "http://127.0.0.1:8702/insert", args.connections, args.seconds)
                 ceilings.append(c["requests"] / c["seconds"])
                 ceiling_p99s.append(c["p99_ms"])
+                for role in ("gunicorn", "postgres"):
+                    cpu.setdefault(f"ceiling {role}", []).append(1000 * c.get(f"cpu_{role}", 0.0) / c["requests"])
             finally:
                 ceiling_server.terminate()
                 ceiling_server.wait(10)
@@ -157,6 +190,10 @@ def main() -> None:
     print(
         f"ceiling (one INSERT per POST, same stack): median {ceiling:.0f}/s, p99 {statistics.median(ceiling_p99s):.1f} ms"
     )
+    print("CPU per submission (GET + POST), ms: " + ", ".join(
+        f"{role} {statistics.median(v):.2f}" for role, v in cpu.items() if not role.startswith("ceiling")))  # fmt: skip
+    print("CPU per ceiling request, ms: " + ", ".join(
+        f"{role.split()[1]} {statistics.median(v):.2f}" for role, v in cpu.items() if role.startswith("ceiling")))  # fmt: skip
     print(f"ratio submissions / ceiling: {sub / ceiling:.2f}")
     print(f"no failed submission, every 200 stored: {'yes' if stored_ok else 'NO'}")
     passed = sub >= 400 and p99 < 150 and sub / ceiling >= 0.5 and stored_ok

@@ -143,6 +143,7 @@ class ResponseForm(FlaskForm):
     submission_id = HiddenField()
 
     entries: list[Entry] = []
+    names: frozenset[str] = frozenset()  #: the field names of ``entries``
 
     def validate(self, extra_validators=None) -> bool:
         ok = True
@@ -225,7 +226,7 @@ def build_form_class(questionnaire: Questionnaire, rated_units: dict[str, list[U
 
 def _build_form_class(questionnaire: Questionnaire, rated_units: dict[str, list[Unit]]) -> type[ResponseForm]:
     entries = plan_entries(questionnaire, rated_units)
-    attrs: dict = {"entries": entries}
+    attrs: dict = {"entries": entries, "names": frozenset(entry.name for entry in entries)}
     for entry in entries:
         attrs[entry.name] = make_field(entry.question)
     return type("GeneratedResponseForm", (ResponseForm,), attrs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime
 
 from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
@@ -13,9 +14,10 @@ from werkzeug.datastructures import MultiDict
 
 from .. import limiter
 from ..db import session
-from ..models import CampaignStatus, CounterAccess, InvitationDraft, utcnow
+from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp, quality
+from .fast import CounterPoint, can_store_in_one_statement, counter_point, forget_points, store_counter_response
 from .forms import build_form_class
 from .services import (
     FormContext,
@@ -67,7 +69,13 @@ def _limits(view):
 @bp.route("/f/<code>", methods=["GET", "POST"])
 @_limits
 def answer(code: str):
-    ctx = resolve_point(session(), code)
+    s = session()
+    point = counter_point(s, code)
+    if point is not None and point.takes_answers:
+        done = _answer_counter(s, point, code)
+        if done is not None:
+            return done
+    ctx = resolve_point(s, code)
     if ctx is None:
         fail("point_unknown", 404)
     if not ctx.point.active:
@@ -105,6 +113,65 @@ def invitation(code: str):
     return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
 
 
+def _answer_counter(s, point: CounterPoint, code: str):
+    """The common case of a poster (open, quota not full, a good submission) without the general
+    path's queries; None when anything is unusual, and the general path (``_handle``) then decides."""
+    form_class = build_form_class(point.questionnaire, {})
+    action = url_for("collect.answer", code=code)
+    secret = current_app.config["SECRET_KEY"]
+    if request.method == "GET":
+        if point.quota_full:
+            return None
+        page = {"ctx": point, "questionnaire": point.questionnaire, "units": {}, "action": action, "draft_key": code,
+                "drafts": False}  # fmt: skip
+        key = (action, point.content_hash, point.unit.id, point.unit.name, point.campaign.anonymous, point.channel,
+               False, ())  # fmt: skip
+        return _fresh_form(_blank_page(key, page, form_class), secret)
+
+    if not can_store_in_one_statement(s) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
+        return None
+    parsed = read_submission_token(secret, request.form.get("submission_id", ""))
+    form = form_class()
+    if parsed is None or not form.validate():
+        return None
+    submission_id, shown_at = parsed
+    rows = form.answer_rows(point.unit.id)
+    device = request.cookies.get(DEVICE_COOKIE)
+    now = datetime.now(UTC)
+    flags = _flags(point, point.questionnaire, form, rows, shown_at, now, recent_from_device=0)
+    stored = store_counter_response(
+        s, point, submission_id, shown_at, rows, now=now,
+        flags_before=[f for f in flags if f != "off_hours"], flags_after=[f for f in flags if f == "off_hours"],
+        device_hash=quality.device_hash(secret, device) if device else None,
+    )  # fmt: skip
+    if not stored:
+        s.rollback()
+        return None
+    s.commit()
+    return render_template("collect/thanks.html", ctx=point, code=code, submission_id=submission_id), 200
+
+
+def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: int) -> list[str]:
+    scale_ids = {q.id for q in questionnaire.scale_items()}
+    return quality.flags_for(
+        shown_at=shown_at,
+        submitted_at=now,
+        questions=len(form.visible_names),
+        min_seconds=ctx.campaign.min_seconds_per_question,
+        scale_levels=[r.value_num for r in rows if r.question_id in scale_ids],
+        recent_from_device=recent_from_device,
+        burst_limit=ctx.campaign.burst_limit,
+        opening_hours=ctx.unit.opening_hours,
+        check_hours=ctx.campaign.check_opening_hours and ctx.channel != Channel.INVITATION,
+    )
+
+
+def _fresh_form(blank_html: str, secret: str):
+    """The blank form with this visitor's CSRF token and a new submission id."""
+    html = blank_html.replace(CSRF_MARK, generate_csrf()).replace(SUBMISSION_MARK, new_submission_token(secret))
+    return _with_device_cookie((html, 200))
+
+
 def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False):
     s = session()
     questionnaire = ctx.questionnaire
@@ -124,12 +191,9 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
             )
             form.submission_id.data = draft.submission_token
             return _render(page, form, 200, saved_at=draft.saved_at)
-        html = _blank_page(page, form_class).replace(CSRF_MARK, generate_csrf())
-        html = html.replace(SUBMISSION_MARK, new_submission_token(secret))
-        return _with_device_cookie((html, 200))
+        return _fresh_form(_blank_page(_blank_key(page), page, form_class), secret)
 
-    known = {entry.name for entry in form_class.entries} | ALWAYS_ALLOWED_FIELDS
-    if set(request.form) - known:
+    if set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
         fail("unknown_fields", 400)
     token = request.form.get("submission_id", "")
     parsed = read_submission_token(secret, token)
@@ -146,20 +210,13 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     rows = form.answer_rows(ctx.unit.id)
     device = request.cookies.get(DEVICE_COOKIE)
     device_hash = quality.device_hash(secret, device) if device else None
-    scale_ids = {q.id for q in questionnaire.scale_items()}
-    flags = quality.flags_for(
-        shown_at=shown_at,
-        questions=len(form.visible_names),
-        min_seconds=ctx.campaign.min_seconds_per_question,
-        scale_levels=[r.value_num for r in rows if r.question_id in scale_ids],
-        recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash),
-        burst_limit=ctx.campaign.burst_limit,
-        opening_hours=ctx.unit.opening_hours,
-        check_hours=ctx.campaign.check_opening_hours and ctx.invitation is None,
-    )
+    recent = recent_from_device(s, ctx.campaign.id, device_hash)
+    flags = _flags(ctx, questionnaire, form, rows, shown_at, datetime.now(UTC), recent_from_device=recent)
     outcome = store_response(s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash)
     if outcome is Outcome.STORED:
         s.commit()
+    elif outcome is Outcome.QUOTA_FULL:
+        forget_points()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
         return render_template("collect/thanks.html", ctx=ctx, code=draft_key, submission_id=submission_id), 200
     return notice(*OUTCOME_PAGES[outcome])
@@ -185,11 +242,14 @@ CSRF_MARK = "__surveyapp_csrf_token__"
 SUBMISSION_MARK = "__surveyapp_submission_id__"
 
 
-def _blank_page(page: dict, form_class) -> str:
+def _blank_key(page: dict) -> tuple:
     ctx = page["ctx"]
     rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
-    key = (page["action"], ctx.version.content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
-           page["drafts"], rated)  # fmt: skip
+    return (page["action"], ctx.version.content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
+            page["drafts"], rated)  # fmt: skip
+
+
+def _blank_page(key: tuple, page: dict, form_class) -> str:
     html = _BLANK_PAGES.get(key)
     if html is None:
         form = form_class(formdata=None)

@@ -44,13 +44,13 @@ SUBMISSION_MAX_AGE = 3 * 24 * 3600
 
 
 @lru_cache(maxsize=64)
-def _parse(content_hash: str, source: str, code: str) -> Questionnaire:
+def parse_questionnaire(content_hash: str, source: str, code: str) -> Questionnaire:
     return load_text(source, f"{code}.yaml")
 
 
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
     """The parsed questionnaire of a stored version (parsed once per process)."""
-    return _parse(version.content_hash, version.source, version.code)
+    return parse_questionnaire(version.content_hash, version.source, version.code)
 
 
 @dataclass

@@ -1,0 +1,271 @@
+"""The busy path of a counter poster (/f/<code>): what thousands of citizens hit at once.
+
+Two shortcuts, each with the general path of ``services.py`` behind it for everything unusual:
+
+- :func:`counter_point` keeps what a poster's code resolves to (its group, campaign, unit and
+  questionnaire) in memory for a few seconds, so showing the form costs no database query. A
+  change made through this process (closing a campaign, a full quota …) forgets it at once;
+  another process or server sees it within ``POINT_TTL`` seconds. Nothing is stored on that
+  memory alone: the submission re-checks every condition in SQL.
+- :func:`store_counter_response` stores a response on PostgreSQL in one statement: the quota
+  update, the response and its answers, guarded by the same conditions as
+  :func:`services.store_response`. When it stores nothing (a retry, a full quota, a campaign
+  closed a moment ago …) the caller rolls back and takes the general path, which says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, event, select, text
+from sqlalchemy.orm import Session
+
+from questionnaires import Questionnaire, QuestionType
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    CollectionPoint,
+    CounterAccess,
+    QuestionnaireVersion,
+    Quota,
+    QuotaFullPolicy,
+    RespondentGroup,
+    Unit,
+)
+from .forms import AnswerRow
+from .services import answers_hash, parse_questionnaire
+
+#: how long a poster's resolution is trusted without asking the database again (seconds)
+POINT_TTL = 5.0
+_POINTS_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    name: str
+    opening_hours: str | None
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    status: str
+    anonymous: bool
+    stop_when_full: bool
+    min_seconds_per_question: float
+    burst_limit: int
+    check_opening_hours: bool
+
+
+@dataclass(frozen=True)
+class CounterPoint:
+    """What a poster's code resolves to, as plain values (no database session behind it); shaped
+    like :class:`services.FormContext` where the templates read it (``unit.name``, ``campaign.anonymous``)."""
+
+    code: str
+    point_id: int
+    active: bool
+    group_id: int
+    counter_access: str
+    campaign: CampaignView
+    unit: UnitView
+    version_id: int
+    content_hash: str
+    source: str
+    questionnaire_code: str
+    quota_full: bool
+    channel: str = Channel.COUNTER
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return parse_questionnaire(self.content_hash, self.source, self.questionnaire_code)
+
+    @property
+    def takes_answers(self) -> bool:
+        """Open for answers through the poster, as far as this snapshot knows."""
+        return (
+            self.active
+            and self.campaign.status == CampaignStatus.OPEN
+            and self.counter_access != CounterAccess.SLIPS
+            and not any(q.type is QuestionType.RATE_UNITS for q in self.questionnaire.top_questions())
+        )
+
+
+_points: dict[str, tuple[float, CounterPoint]] = {}
+_lock = threading.Lock()
+
+
+def forget_points() -> None:
+    """Drop every remembered poster (after a change to campaigns, groups, units or quotas)."""
+    with _lock:
+        _points.clear()
+
+
+def counter_point(s: Session, code: str) -> CounterPoint | None:
+    """The poster ``code`` resolves to, from memory if seen within ``POINT_TTL`` seconds."""
+    now = time.monotonic()
+    hit = _points.get(code)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = s.execute(
+        select(
+            CollectionPoint.id,
+            CollectionPoint.active,
+            RespondentGroup.id,
+            RespondentGroup.counter_access,
+            Campaign.id,
+            Campaign.status,
+            Campaign.anonymous,
+            Campaign.quota_full_policy,
+            Campaign.min_seconds_per_question,
+            Campaign.burst_limit,
+            Campaign.check_opening_hours,
+            Unit.id,
+            Unit.name,
+            Unit.opening_hours,
+            QuestionnaireVersion.id,
+            QuestionnaireVersion.content_hash,
+            QuestionnaireVersion.source,
+            QuestionnaireVersion.code,
+            Quota.received,
+            Quota.target,
+        )  # fmt: skip
+        .join(RespondentGroup, CollectionPoint.group_id == RespondentGroup.id)
+        .join(Campaign, RespondentGroup.campaign_id == Campaign.id)
+        .join(Unit, CollectionPoint.unit_id == Unit.id)
+        .join(QuestionnaireVersion, RespondentGroup.questionnaire_version_id == QuestionnaireVersion.id)
+        .outerjoin(Quota, and_(Quota.group_id == RespondentGroup.id, Quota.unit_id == Unit.id))
+        .where(CollectionPoint.code == code)
+    ).first()
+    if row is None:
+        return None  # unknown codes are not remembered: guessing must not fill the memory
+    (point_id, active, group_id, access, campaign_id, status, anonymous, policy, min_seconds, burst_limit,
+     check_hours, unit_id, unit_name, hours, version_id, content_hash, source, qcode, received, target) = row  # fmt: skip # noqa: E501
+    stop = policy == QuotaFullPolicy.STOP
+    point = CounterPoint(
+        code, point_id, active, group_id, access,
+        CampaignView(campaign_id, status, anonymous, stop, min_seconds, burst_limit, check_hours),
+        UnitView(unit_id, unit_name, hours), version_id, content_hash, source, qcode,
+        quota_full=stop and received is not None and received >= target,
+    )  # fmt: skip
+    with _lock:
+        if len(_points) >= _POINTS_MAX:
+            _points.clear()
+        _points[code] = (now + POINT_TTL, point)
+    return point
+
+
+_WATCHED = (Campaign, RespondentGroup, CollectionPoint, Unit, QuestionnaireVersion, Quota)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_change(session: Session, _context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _WATCHED):
+            forget_points()
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_change(state) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ in _WATCHED:
+        forget_points()
+
+
+# -- storing on PostgreSQL in one statement --------------------------------------------------------
+_STORE = text("""
+WITH door AS (
+    SELECT 1 FROM collection_point p
+    JOIN respondent_group g ON g.id = p.group_id
+    JOIN campaign c ON c.id = g.campaign_id
+    WHERE p.id = :point_id AND p.active AND c.status = 'open' AND g.counter_access <> 'slips'
+      AND g.questionnaire_version_id = :version_id
+),
+bump AS (
+    UPDATE quota SET received = received + 1
+    WHERE group_id = :group_id AND unit_id = :unit_id AND EXISTS (SELECT 1 FROM door)
+      AND (NOT CAST(:stop AS boolean) OR received < target)
+    RETURNING received, target
+),
+stored AS (
+    INSERT INTO response (submission_id, campaign_id, group_id, unit_id, questionnaire_version_id,
+        collection_point_id, channel, answers_hash, started_at, submitted_at, status, over_quota, flags, device_hash)
+    SELECT :submission_id, :campaign_id, :group_id, :unit_id, :version_id, :point_id, 'counter', :answers_hash,
+        CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received > target FROM bump), false),
+        concat_ws(' ', CAST(:flags_before AS text),
+            CASE WHEN (SELECT count(*) FROM response WHERE campaign_id = :campaign_id
+                        AND device_hash = CAST(:device_hash AS varchar) AND submitted_at >= :since) >= :burst_limit
+                 THEN 'burst' END,
+            CAST(:flags_after AS text)),
+        CAST(:device_hash AS varchar)
+    WHERE EXISTS (SELECT 1 FROM door)
+      AND (EXISTS (SELECT 1 FROM bump)
+           OR NOT EXISTS (SELECT 1 FROM quota WHERE group_id = :group_id AND unit_id = :unit_id))
+    ON CONFLICT DO NOTHING
+    RETURNING id
+),
+answers AS (
+    INSERT INTO answer (response_id, question_id, subject_unit_id, value_code, value_num, value_text)
+    SELECT stored.id, a.question_id, a.subject_unit_id, a.value_code, a.value_num, a.value_text
+    FROM stored, unnest(CAST(:question_ids AS varchar[]), CAST(:subject_unit_ids AS integer[]),
+                        CAST(:value_codes AS varchar[]), CAST(:value_nums AS double precision[]),
+                        CAST(:value_texts AS text[]))
+         AS a(question_id, subject_unit_id, value_code, value_num, value_text)
+)
+SELECT (SELECT id FROM stored) AS response_id, (SELECT received >= target FROM bump) AS now_full
+""")
+
+
+def can_store_in_one_statement(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def store_counter_response(
+    s: Session,
+    point: CounterPoint,
+    submission_id: str,
+    started_at: datetime | None,
+    rows: list[AnswerRow],
+    *,
+    flags_before: list[str],
+    flags_after: list[str],
+    device_hash: str | None,
+    now: datetime,
+) -> bool:
+    """Store one poster response in one statement; True if stored (the caller commits), False if
+    anything stood in the way (the caller rolls back and takes the general path to learn what)."""
+    found = s.execute(
+        _STORE,
+        {
+            "point_id": point.point_id,
+            "version_id": point.version_id,
+            "group_id": point.group_id,
+            "unit_id": point.unit.id,
+            "campaign_id": point.campaign.id,
+            "stop": point.campaign.stop_when_full,
+            "submission_id": submission_id,
+            "answers_hash": answers_hash(rows),
+            "started_at": started_at,
+            "now": now,
+            "flags_before": " ".join(flags_before) or None,
+            "flags_after": " ".join(flags_after) or None,
+            "device_hash": device_hash,
+            "since": now - timedelta(hours=1),
+            "burst_limit": point.campaign.burst_limit,
+            "question_ids": [r.question_id for r in rows],
+            "subject_unit_ids": [r.subject_unit_id for r in rows],
+            "value_codes": [r.value_code for r in rows],
+            "value_nums": [r.value_num for r in rows],
+            "value_texts": [r.value_text for r in rows],
+        },  # fmt: skip
+    ).one()
+    if found.now_full:
+        forget_points()  # this process shows "quota full" from the next visitor on
+    return found.response_id is not None

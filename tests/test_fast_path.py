@@ -1,0 +1,141 @@
+"""The busy path of a counter poster (surveyapp/collect/fast.py): the form shown from memory, the
+submission stored in one statement on PostgreSQL, and never a response let through on a stale memory."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, event, select, text
+
+from surveyapp.collect import fast, routes
+from surveyapp.models import Answer, CollectionPoint, Response, Unit
+
+from .conftest import PG_URL, count, hidden_fields
+from .helpers import valid_answers
+
+needs_postgresql = pytest.mark.skipif(not PG_URL, reason="the one-statement store is PostgreSQL's: runs in the PostgreSQL pass of .ci/run")  # fmt: skip
+
+
+def _point(dbs, unit_code: str = "HDG-NGG-02") -> CollectionPoint:
+    return dbs.scalars(
+        select(CollectionPoint).join(Unit).where(Unit.code == unit_code).order_by(CollectionPoint.id)
+    ).first()
+
+
+@pytest.fixture
+def statements(app):
+    """Every SQL statement the app sends, as a list that grows."""
+    seen: list[str] = []
+    engine = app.extensions["surveyapp.db"]
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_poster_seen_a_moment_ago_is_shown_without_a_query(client, demo, dbs, statements):
+    point = _point(dbs)
+    assert client.get(f"/f/{point.code}").status_code == 200
+    statements.clear()
+    second = client.get(f"/f/{point.code}")
+    assert second.status_code == 200 and "Gửi phiếu" in second.get_data(as_text=True)
+    assert statements == []
+
+
+def test_each_visitor_still_gets_their_own_tokens(app, demo, dbs):
+    point = _point(dbs)
+    first = hidden_fields(app.test_client().get(f"/f/{point.code}").get_data(as_text=True))
+    second = hidden_fields(app.test_client().get(f"/f/{point.code}").get_data(as_text=True))
+    assert first["submission_id"] != second["submission_id"]
+    assert first["csrf_token"] != second["csrf_token"]
+
+
+@needs_postgresql
+def test_a_submission_is_one_statement_on_postgresql(client, demo, dbs, statements):
+    point = _point(dbs)
+    hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))
+    statements.clear()
+    assert client.post(f"/f/{point.code}", data={**hidden, **valid_answers()}).status_code == 200
+    assert len(statements) == 1 and statements[0].lstrip().startswith("WITH door AS")
+    assert count(dbs, Response) == 1 and count(dbs, Answer) > 20
+
+
+CHANGES_BEHIND_THE_APP = {
+    # what another server (or an administrator's psql) does while this process remembers the poster
+    "campaign closed": ("UPDATE campaign SET status = 'closed'", 410, "Đợt khảo sát đã kết thúc"),
+    "campaign back to draft": ("UPDATE campaign SET status = 'draft'", 403, "chưa bắt đầu"),
+    "poster taken down": ("UPDATE collection_point SET active = false", 410, "ngừng sử dụng"),
+    "slips only": ("UPDATE respondent_group SET counter_access = 'slips'", 403, "phiếu có mã QR riêng"),
+    "quota full": ("UPDATE quota SET target = 1, received = 1", 409, "Đã đủ số phiếu"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES_BEHIND_THE_APP, ids=list(CHANGES_BEHIND_THE_APP))
+def test_a_stale_memory_never_lets_a_response_in(app, client, demo, dbs, database_url, monkeypatch, change):
+    sql, status, words = CHANGES_BEHIND_THE_APP[change]
+    point = _point(dbs)
+    hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))  # now remembered
+    other = create_engine(database_url)  # not through this app: nothing tells it to forget
+    with other.begin() as conn:
+        conn.execute(text(sql))
+    other.dispose()
+
+    refused = client.post(f"/f/{point.code}", data={**hidden, **valid_answers()})
+    assert refused.status_code == status and words in refused.get_data(as_text=True)
+    assert count(dbs, Response) == 0 and count(dbs, Answer) == 0
+
+    # and the form itself shows the change once the memory is older than POINT_TTL
+    later = fast.time.monotonic() + fast.POINT_TTL + 1
+    monkeypatch.setattr(fast.time, "monotonic", lambda: later)
+    shown = client.get(f"/f/{point.code}")
+    assert shown.status_code == (200 if change == "quota full" else status)  # "quota full" is a kind page
+    assert words in shown.get_data(as_text=True) and 'name="submission_id"' not in shown.get_data(as_text=True)
+
+
+def test_a_change_made_through_the_app_shows_at_once(app, client, demo, dbs):
+    point = _point(dbs)
+    assert client.get(f"/f/{point.code}").status_code == 200
+    dbs.get(CollectionPoint, point.id).active = False  # an ORM change, as the setup pages make
+    dbs.commit()
+    assert client.get(f"/f/{point.code}").status_code == 410
+
+
+@needs_postgresql
+def test_the_one_statement_store_and_the_general_path_store_the_same(app, demo, dbs, monkeypatch):
+    """Five submissions from one phone through each path: same columns, same flags (too fast from
+    the first, burst from the fourth), same answers."""
+
+    def five_from_one_phone(point) -> list[tuple]:
+        phone = app.test_client()
+        for _ in range(5):
+            html = phone.get(f"/f/{point.code}").get_data(as_text=True)
+            assert phone.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()}).status_code == 200
+        dbs.expire_all()
+        stored = dbs.scalars(select(Response).where(Response.unit_id == point.unit_id).order_by(Response.id)).all()
+        assert len({r.device_hash for r in stored}) == 1 and stored[0].device_hash
+        return [
+            (
+                r.channel,
+                r.status,
+                r.flags,
+                r.over_quota,
+                r.started_at is not None,
+                r.questionnaire_version_id,
+                r.group_id,
+                r.campaign_id,
+                r.collection_point_id == point.id,
+                sorted(
+                    (a.question_id, a.subject_unit_id == point.unit_id, a.value_code, a.value_num, a.value_text)
+                    for a in dbs.scalars(select(Answer).where(Answer.response_id == r.id))
+                ),
+            )  # fmt: skip
+            for r in stored
+        ]
+
+    one_statement = five_from_one_phone(_point(dbs, "HDG-NGG-02"))
+    monkeypatch.setattr(routes, "can_store_in_one_statement", lambda s: False)
+    general = five_from_one_phone(_point(dbs, "HDG-NGG-03"))
+    assert one_statement == general
+    assert [row[2] for row in general] == ["too_fast straight_lining"] * 3 + ["too_fast straight_lining burst"] * 2
