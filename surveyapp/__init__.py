@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request
+from flask import Flask
 from flask_compress import Compress
-from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import ratelimit
 from .config import from_environment
 from .db import db
 
 csrf = CSRFProtect()
 compress = Compress()
-# counters live in RATELIMIT_STORAGE_URI (Redis in production, shared by every worker and server)
-limiter = Limiter(key_func=lambda: request.remote_addr or "unknown")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         # behind one reverse proxy: take the client address and scheme it reports
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     db.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
 
     from . import web
 

@@ -81,8 +81,6 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PER_ADDRESS": env.get("RATELIMIT_PER_ADDRESS", "300 per hour"),
         "RATELIMIT_PER_DEVICE": env.get("RATELIMIT_PER_DEVICE", "10 per hour"),
-        # X-RateLimit-* headers cost one more Redis round trip per submission and no phone reads them
-        "RATELIMIT_HEADERS_ENABLED": False,
         "TRUST_PROXY": env.get("TRUST_PROXY", "0") == "1",
         "LOG_JSON": env.get("LOG_JSON", "1" if production else "0") == "1",
     }

@@ -54,3 +54,32 @@ def test_a_script_dropping_its_cookies_is_slowed_by_address(app, demo, dbs):
         html = fresh.get(f"/f/{point.code}").get_data(as_text=True)
         statuses.append(fresh.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()}).status_code)
     assert statuses == [200] * 20 + [429] * 5
+
+
+def test_the_counter_store_never_holds_an_address(app, demo, dbs):
+    point = _point(dbs)
+    phone = app.test_client()
+    html = phone.get(f"/f/{point.code}", environ_base={"REMOTE_ADDR": "203.0.113.77"}).get_data(as_text=True)
+    sent = phone.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()},
+                      environ_base={"REMOTE_ADDR": "203.0.113.77"})  # fmt: skip
+    assert sent.status_code == 200
+    keys = list(app.extensions["surveyapp.ratelimit"].storage.storage)
+    assert len(keys) == 2  # one counter for the phone, one for the address
+    assert not any("203.0.113" in key for key in keys)
+
+
+def test_answers_get_in_when_the_counter_store_is_down(database_url, demo, dbs):
+    """Redis unreachable (nothing listens on port 1): the citizen's answer is stored all the same."""
+    from surveyapp import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})  # fmt: skip
+    try:
+        phone = app.test_client()
+        point = _point(dbs)
+        html = phone.get(f"/f/{point.code}").get_data(as_text=True)
+        sent = phone.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()})
+        assert sent.status_code == 200
+        assert count(dbs, Response) == 1
+    finally:
+        app.extensions["surveyapp.db"].dispose()

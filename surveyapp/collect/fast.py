@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, event, select, text
+from sqlalchemy import Connection, Engine, and_, event, select, text
 from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, QuestionType
@@ -223,12 +223,12 @@ SELECT (SELECT id FROM stored) AS response_id, (SELECT received >= target FROM b
 """)
 
 
-def can_store_in_one_statement(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
+def can_store_in_one_statement(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
 
 
 def store_counter_response(
-    s: Session,
+    conn: Connection,
     point: CounterPoint,
     submission_id: str,
     started_at: datetime | None,
@@ -239,9 +239,10 @@ def store_counter_response(
     device_hash: str | None,
     now: datetime,
 ) -> bool:
-    """Store one poster response in one statement; True if stored (the caller commits), False if
-    anything stood in the way (the caller rolls back and takes the general path to learn what)."""
-    found = s.execute(
+    """Store one poster response in one statement on ``conn`` (a Core connection: an ORM session
+    costs more than the statement); True if stored (the caller commits), False if anything stood
+    in the way (the caller rolls back and takes the general path to learn what)."""
+    found = conn.execute(
         _STORE,
         {
             "point_id": point.point_id,

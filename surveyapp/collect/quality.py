@@ -17,9 +17,13 @@ FLAG_NAMES = {
 }
 
 
+def salted_hash(secret: str, kind: str, value: str) -> str:
+    """A salted hash: enough to tell one phone or address from another, useless to identify anyone."""
+    return hashlib.sha256(f"{secret}:{kind}:{value}".encode()).hexdigest()
+
+
 def device_hash(secret: str, device_cookie: str) -> str:
-    """A salted hash of the device cookie: enough to see bursts, useless to identify anyone."""
-    return hashlib.sha256(f"{secret}:device:{device_cookie}".encode()).hexdigest()
+    return salted_hash(secret, "device", device_cookie)
 
 
 def too_fast(shown_at: datetime | None, submitted_at: datetime, questions: int, min_seconds: float) -> bool:

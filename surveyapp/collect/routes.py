@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from datetime import UTC, datetime
@@ -12,8 +13,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import limiter
-from ..db import session
+from .. import ratelimit
+from ..db import db, session
 from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp, quality
@@ -50,20 +51,24 @@ def _require_open(ctx: FormContext) -> None:
         fail(refusal, 410 if ctx.campaign.status == CampaignStatus.CLOSED else 403)
 
 
-def _device_key() -> str:
-    return "device:" + (request.cookies.get(DEVICE_COOKIE) or f"none:{request.remote_addr}")
-
-
-def _address_key() -> str:
-    return f"address:{request.remote_addr}"
-
-
 def _limits(view):
-    """Submissions are limited per address (generous: a counter's shared Wi-Fi) and per phone."""
-    view = limiter.limit(lambda: current_app.config["RATELIMIT_PER_DEVICE"], key_func=_device_key, methods=["POST"],
-                         scope="device")(view)  # fmt: skip
-    return limiter.limit(lambda: current_app.config["RATELIMIT_PER_ADDRESS"], key_func=_address_key,
-                         methods=["POST"], scope="address")(view)  # fmt: skip
+    """Submissions are limited per phone and per address (generous: a counter's shared Wi-Fi).
+    The address is counted under a salted hash: the counter store never holds it."""
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        if request.method == "POST":
+            config = current_app.config
+            address = quality.salted_hash(config["SECRET_KEY"], "address", request.remote_addr or "")
+            device = request.cookies.get(DEVICE_COOKIE) or f"none:{address}"
+            if not (
+                ratelimit.allow("device", device, config["RATELIMIT_PER_DEVICE"])
+                and ratelimit.allow("address", address, config["RATELIMIT_PER_ADDRESS"])
+            ):
+                fail("rate_limited", 429)
+        return view(*args, **kwargs)
+
+    return limited
 
 
 @bp.route("/f/<code>", methods=["GET", "POST"])
@@ -128,7 +133,8 @@ def _answer_counter(s, point: CounterPoint, code: str):
                False, ())  # fmt: skip
         return _fresh_form(_blank_page(key, page, form_class), secret)
 
-    if not can_store_in_one_statement(s) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
+    engine = db.engine
+    if not can_store_in_one_statement(engine) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
         return None
     parsed = read_submission_token(secret, request.form.get("submission_id", ""))
     form = form_class()
@@ -139,16 +145,17 @@ def _answer_counter(s, point: CounterPoint, code: str):
     device = request.cookies.get(DEVICE_COOKIE)
     now = datetime.now(UTC)
     flags = _flags(point, point.questionnaire, form, rows, shown_at, now, recent_from_device=0)
-    stored = store_counter_response(
-        s, point, submission_id, shown_at, rows, now=now,
-        flags_before=[f for f in flags if f != "off_hours"], flags_after=[f for f in flags if f == "off_hours"],
-        device_hash=quality.device_hash(secret, device) if device else None,
-    )  # fmt: skip
-    if not stored:
-        s.rollback()
-        return None
-    s.commit()
-    return render_template("collect/thanks.html", ctx=point, code=code, submission_id=submission_id), 200
+    with engine.connect() as conn:  # no ORM session: one statement, then commit or roll back
+        stored = store_counter_response(
+            conn, point, submission_id, shown_at, rows, now=now,
+            flags_before=[f for f in flags if f != "off_hours"], flags_after=[f for f in flags if f == "off_hours"],
+            device_hash=quality.device_hash(secret, device) if device else None,
+        )  # fmt: skip
+        if not stored:
+            conn.rollback()
+            return None
+        conn.commit()
+    return _thanks(point, code, submission_id)
 
 
 def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: int) -> list[str]:
@@ -218,7 +225,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     elif outcome is Outcome.QUOTA_FULL:
         forget_points()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
-        return render_template("collect/thanks.html", ctx=ctx, code=draft_key, submission_id=submission_id), 200
+        return _thanks(ctx, draft_key, submission_id)
     return notice(*OUTCOME_PAGES[outcome])
 
 
@@ -240,6 +247,7 @@ _BLANK_PAGES: dict[tuple, str] = {}
 _BLANK_PAGES_MAX = 1024
 CSRF_MARK = "__surveyapp_csrf_token__"
 SUBMISSION_MARK = "__surveyapp_submission_id__"
+CODE_MARK = "__surveyapp_code__"
 
 
 def _blank_key(page: dict) -> tuple:
@@ -259,6 +267,21 @@ def _blank_page(key: tuple, page: dict, form_class) -> str:
             _BLANK_PAGES.clear()
         _BLANK_PAGES[key] = html
     return html
+
+
+_THANKS_PAGES: dict[tuple, str] = {}
+
+
+def _thanks(ctx, code: str, submission_id: str):
+    """The thank-you page, rendered once per unit and channel and filled in for each submission."""
+    key = (ctx.channel, ctx.unit.name)
+    html = _THANKS_PAGES.get(key)
+    if html is None:
+        html = render_template("collect/thanks.html", ctx=ctx, code=CODE_MARK, submission_id=SUBMISSION_MARK)
+        if len(_THANKS_PAGES) >= _BLANK_PAGES_MAX:
+            _THANKS_PAGES.clear()
+        _THANKS_PAGES[key] = html
+    return html.replace(CODE_MARK, code).replace(SUBMISSION_MARK, submission_id), 200
 
 
 def _draft(s, ctx: FormContext) -> InvitationDraft | None:
