@@ -8,15 +8,19 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # sync workers are the sturdiest; requests are short and the proxy buffers slow phones
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
-threads = int(os.environ.get("THREADS", 4))
+# one thread per worker measured best on 2 cores (bench/README.md: the GIL and five workers × four
+# threads cost more than they hid); raise it where the database is farther away
+threads = int(os.environ.get("THREADS", 1))
 # every worker gets its own listening socket and the kernel spreads connections across them;
 # without it one worker took most of the keep-alive connections and the others sat idle
 reuse_port = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
+# workers are replaced now and then (a leak would stay bounded); 0 turns it off (bench/load.py,
+# whose CPU accounting needs the same processes from start to end)
+max_requests = int(os.environ.get("MAX_REQUESTS", 5000))
+max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None if os.environ.get("ACCESS_LOG") == "0" else "-"
 errorlog = "-"

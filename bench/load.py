@@ -8,7 +8,7 @@ the ceiling: the same stack answering a POST with one INSERT. Targets (issue 7, 
 All clients come from 127.0.0.1, so the per-address and per-device rate limits are raised for the
 run (they are tested on their own in tests/test_abuse.py); their counters still go to Redis.
 
-    .venv/bin/python bench/load.py [--connections 64] [--seconds 20] [--runs 3] [--workers 5]
+    .venv/bin/python bench/load.py [--connections 64] [--seconds 20] [--runs 3] [--workers 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ def prepare(url: str) -> str:
     return code
 
 
-def serve(module: str, port: int, workers: int, url: str) -> subprocess.Popen:
+def serve(module: str, port: int, workers: int, url: str, threads: int = 1) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "BIND": f"127.0.0.1:{port}",
-           "WEB_CONCURRENCY": str(workers), "ACCESS_LOG": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "WEB_CONCURRENCY": str(workers), "THREADS": str(threads), "MAX_REQUESTS": "0", "ACCESS_LOG": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_PER_ADDRESS": "10000000 per hour",
            "RATELIMIT_PER_DEVICE": "10000000 per hour", "DATABASE_POOL_SIZE": "4"}  # fmt: skip
     process = subprocess.Popen(
@@ -134,7 +134,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     url = database()
     code = prepare(url)
@@ -144,7 +145,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {}  # CPU ms per submission (per request for the ceiling), by part
     try:
         for _ in range(args.runs):
-            app_server = serve("wsgi:app", 8701, args.workers, url)
+            app_server = serve("wsgi:app", 8701, args.workers, url, args.threads)
             try:
                 with engine.connect() as conn:
                     before = conn.execute(text("SELECT count(*) FROM response")).scalar()
@@ -164,7 +165,7 @@ def main() -> None:
             finally:
                 app_server.terminate()
                 app_server.wait(10)
-            ceiling_server = serve("ceiling_app:app", 8702, args.workers, url)
+            ceiling_server = serve("ceiling_app:app", 8702, args.workers, url, args.threads)
             try:
                 c = wrk("insert.lua", "http://127.0.0.1:8702/insert", args.connections, args.seconds)
                 ceilings.append(c["requests"] / c["seconds"])
@@ -183,7 +184,7 @@ def main() -> None:
     sub, ceiling = statistics.median(subs), statistics.median(ceilings)
     p50, p99 = statistics.median(p50s), statistics.median(p99s)
     print(
-        f"{args.connections} connections, {args.workers} gunicorn workers × 4 threads, {args.seconds} s × {args.runs} runs"
+        f"{args.connections} connections, {args.workers} gunicorn workers × {args.threads} threads, {args.seconds} s × {args.runs} runs"
     )
     print(f"submissions: median {sub:.0f}/s (runs: {', '.join(f'{x:.0f}' for x in subs)}); each = GET form + POST")
     print(f"latency of all requests (GET and POST): p50 {p50:.1f} ms, p99 {p99:.1f} ms")

@@ -15,6 +15,7 @@ Two shortcuts, each with the general path of ``services.py`` behind it for every
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -214,10 +215,9 @@ stored AS (
 answers AS (
     INSERT INTO answer (response_id, question_id, subject_unit_id, value_code, value_num, value_text)
     SELECT stored.id, a.question_id, a.subject_unit_id, a.value_code, a.value_num, a.value_text
-    FROM stored, unnest(CAST(:question_ids AS varchar[]), CAST(:subject_unit_ids AS integer[]),
-                        CAST(:value_codes AS varchar[]), CAST(:value_nums AS double precision[]),
-                        CAST(:value_texts AS text[]))
-         AS a(question_id, subject_unit_id, value_code, value_num, value_text)
+    FROM stored, json_to_recordset(CAST(:answers AS json))
+         AS a(question_id varchar, subject_unit_id integer, value_code varchar, value_num double precision,
+              value_text text)
 )
 SELECT (SELECT id FROM stored) AS response_id, (SELECT received >= target FROM bump) AS now_full
 """)
@@ -260,11 +260,20 @@ def store_counter_response(
             "device_hash": device_hash,
             "since": now - timedelta(hours=1),
             "burst_limit": point.campaign.burst_limit,
-            "question_ids": [r.question_id for r in rows],
-            "subject_unit_ids": [r.subject_unit_id for r in rows],
-            "value_codes": [r.value_code for r in rows],
-            "value_nums": [r.value_num for r in rows],
-            "value_texts": [r.value_text for r in rows],
+            # one JSON text: psycopg dumps it in one go, where five arrays cost it element by element
+            "answers": json.dumps(
+                [
+                    {
+                        "question_id": r.question_id,
+                        "subject_unit_id": r.subject_unit_id,
+                        "value_code": r.value_code,
+                        "value_num": r.value_num,
+                        "value_text": r.value_text,
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+            ),
         },  # fmt: skip
     ).one()
     if found.now_full:
