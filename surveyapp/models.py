@@ -273,6 +273,8 @@ class Response(Base):
     flags: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: salted hash of the device cookie, to see bursts from one phone; never the raw cookie or address
     device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: salted hash of the sender's network address, to see bursts behind one address; never the address
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     #: why an administrator excluded or kept a flagged response
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(TZ)

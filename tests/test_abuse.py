@@ -83,3 +83,35 @@ def test_answers_get_in_when_the_counter_store_is_down(database_url, demo, dbs):
         assert count(dbs, Response) == 1
     finally:
         app.extensions["surveyapp.db"].dispose()
+
+
+def test_a_script_dropping_its_cookies_is_flagged_by_address(app, demo, dbs):
+    """Each submission looks like a new phone, but 30 from one address within ten minutes (ten
+    times a phone's burst limit of 3) is more than a counter's Wi-Fi sends: from the 31st on,
+    responses are flagged for review (and still stored)."""
+    app.config.update(RATELIMIT_PER_DEVICE="10 per hour", RATELIMIT_PER_ADDRESS="300 per hour")
+    point = _point(dbs)
+    dbs.execute(update(Quota).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id).values(target=50))
+    dbs.commit()
+    for _ in range(32):
+        fresh = app.test_client()
+        html = fresh.get(f"/f/{point.code}").get_data(as_text=True)
+        assert fresh.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()}).status_code == 200
+    flags = [r.flags.split() for r in dbs.scalars(select(Response).order_by(Response.id))]
+    assert ["address_burst" in f for f in flags] == [False] * 30 + [True] * 2
+    assert not any("burst" in f for f in flags)  # every "phone" sent once
+    assert len({r.address_hash for r in dbs.scalars(select(Response))}) == 1
+
+
+def test_a_busy_counter_is_not_flagged_by_address():
+    """100 citizens in an hour behind one Wi-Fi is about 17 in any ten minutes."""
+    from surveyapp.collect.quality import flags_for
+
+    def address_flag(recent: int) -> bool:
+        return "address_burst" in flags_for(
+            shown_at=None, questions=20, min_seconds=2, scale_levels=[], recent_from_device=0, burst_limit=3,
+            recent_from_address=recent, opening_hours=None, check_hours=False,
+        )  # fmt: skip
+
+    assert not address_flag(17) and not address_flag(29)
+    assert address_flag(30)

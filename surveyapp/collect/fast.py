@@ -39,6 +39,7 @@ from ..models import (
     Unit,
 )
 from .forms import AnswerRow
+from .quality import ADDRESS_BURST_FACTOR, ADDRESS_WINDOW
 from .services import answers_hash, parse_questionnaire
 
 #: how long a poster's resolution is trusted without asking the database again (seconds)
@@ -197,15 +198,20 @@ bump AS (
 ),
 stored AS (
     INSERT INTO response (submission_id, campaign_id, group_id, unit_id, questionnaire_version_id,
-        collection_point_id, channel, answers_hash, started_at, submitted_at, status, over_quota, flags, device_hash)
+        collection_point_id, channel, answers_hash, started_at, submitted_at, status, over_quota, flags, device_hash,
+        address_hash)
     SELECT :submission_id, :campaign_id, :group_id, :unit_id, :version_id, :point_id, 'counter', :answers_hash,
         CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received > target FROM bump), false),
         concat_ws(' ', CAST(:flags_before AS text),
             CASE WHEN (SELECT count(*) FROM response WHERE campaign_id = :campaign_id
                         AND device_hash = CAST(:device_hash AS varchar) AND submitted_at >= :since) >= :burst_limit
                  THEN 'burst' END,
+            CASE WHEN (SELECT count(*) FROM response WHERE campaign_id = :campaign_id
+                        AND address_hash = CAST(:address_hash AS varchar) AND submitted_at >= :address_since)
+                       >= :address_burst_limit
+                 THEN 'address_burst' END,
             CAST(:flags_after AS text)),
-        CAST(:device_hash AS varchar)
+        CAST(:device_hash AS varchar), CAST(:address_hash AS varchar)
     WHERE EXISTS (SELECT 1 FROM door)
       AND (EXISTS (SELECT 1 FROM bump)
            OR NOT EXISTS (SELECT 1 FROM quota WHERE group_id = :group_id AND unit_id = :unit_id))
@@ -237,6 +243,7 @@ def store_counter_response(
     flags_before: list[str],
     flags_after: list[str],
     device_hash: str | None,
+    address_hash: str | None,
     now: datetime,
 ) -> bool:
     """Store one poster response in one statement on ``conn`` (a Core connection: an ORM session
@@ -260,6 +267,9 @@ def store_counter_response(
             "device_hash": device_hash,
             "since": now - timedelta(hours=1),
             "burst_limit": point.campaign.burst_limit,
+            "address_hash": address_hash,
+            "address_since": now - ADDRESS_WINDOW,
+            "address_burst_limit": point.campaign.burst_limit * ADDRESS_BURST_FACTOR,
             # one JSON text: psycopg dumps it in one go, where five arrays cost it element by element
             "answers": json.dumps(
                 [

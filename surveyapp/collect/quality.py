@@ -8,11 +8,17 @@ from datetime import UTC, datetime, time, timedelta, timezone
 #: Vietnam keeps UTC+7 all year (no daylight saving), so no time-zone database is needed
 VIETNAM = timezone(timedelta(hours=7))
 STRAIGHT_LINE_MIN_ITEMS = 5
+#: an address sending this many times a phone's burst limit within ADDRESS_WINDOW is a burst: more
+#: than a busy counter's Wi-Fi sends (100 citizens in an hour is ~17 in ten minutes), as much as a
+#: script that drops its cookies to look like many phones
+ADDRESS_BURST_FACTOR = 10
+ADDRESS_WINDOW = timedelta(minutes=10)
 
 FLAG_NAMES = {
     "too_fast": "trả lời quá nhanh",
     "straight_lining": "mọi câu thang đo cùng một mức",
     "burst": "nhiều phiếu từ một máy",
+    "address_burst": "nhiều phiếu từ một mạng trong ít phút",
     "off_hours": "ngoài giờ làm việc",
 }
 
@@ -73,6 +79,7 @@ def flags_for(
     scale_levels: list[float],
     recent_from_device: int,
     burst_limit: int,
+    recent_from_address: int = 0,
     opening_hours: str | None,
     check_hours: bool,
 ) -> list[str]:
@@ -84,6 +91,8 @@ def flags_for(
         flags.append("straight_lining")
     if recent_from_device >= burst_limit:
         flags.append("burst")
+    if recent_from_address >= burst_limit * ADDRESS_BURST_FACTOR:
+        flags.append("address_burst")
     if check_hours and off_hours(opening_hours, submitted_at):
         flags.append("off_hours")
     return flags

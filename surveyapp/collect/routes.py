@@ -28,6 +28,7 @@ from .services import (
     quota_is_full,
     rated_units,
     read_submission_token,
+    recent_from_address,
     recent_from_device,
     resolve_invitation,
     resolve_point,
@@ -51,6 +52,11 @@ def _require_open(ctx: FormContext) -> None:
         fail(refusal, 410 if ctx.campaign.status == CampaignStatus.CLOSED else 403)
 
 
+def _address_hash() -> str:
+    """The sender's address under a salted hash (rate limits and the address-burst flag)."""
+    return quality.salted_hash(current_app.config["SECRET_KEY"], "address", request.remote_addr or "")
+
+
 def _limits(view):
     """Submissions are limited per phone and per address (generous: a counter's shared Wi-Fi).
     The address is counted under a salted hash: the counter store never holds it."""
@@ -59,7 +65,7 @@ def _limits(view):
     def limited(*args, **kwargs):
         if request.method == "POST":
             config = current_app.config
-            address = quality.salted_hash(config["SECRET_KEY"], "address", request.remote_addr or "")
+            address = _address_hash()
             device = request.cookies.get(DEVICE_COOKIE) or f"none:{address}"
             if not (
                 ratelimit.allow("device", device, config["RATELIMIT_PER_DEVICE"])
@@ -148,8 +154,10 @@ def _answer_counter(s, point: CounterPoint, code: str):
     with engine.connect() as conn:  # no ORM session: one statement, then commit or roll back
         stored = store_counter_response(
             conn, point, submission_id, shown_at, rows, now=now,
-            flags_before=[f for f in flags if f != "off_hours"], flags_after=[f for f in flags if f == "off_hours"],
-            device_hash=quality.device_hash(secret, device) if device else None,
+            # the burst flags are counted inside the statement; the others keep flags_for's order around them
+            flags_before=[f for f in flags if f in ("too_fast", "straight_lining")],
+            flags_after=[f for f in flags if f == "off_hours"],
+            device_hash=quality.device_hash(secret, device) if device else None, address_hash=_address_hash(),
         )  # fmt: skip
         if not stored:
             conn.rollback()
@@ -158,7 +166,7 @@ def _answer_counter(s, point: CounterPoint, code: str):
     return _thanks(point, code, submission_id)
 
 
-def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: int) -> list[str]:
+def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: int, recent_from_address: int = 0):
     scale_ids = {q.id for q in questionnaire.scale_items()}
     return quality.flags_for(
         shown_at=shown_at,
@@ -167,6 +175,7 @@ def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: in
         min_seconds=ctx.campaign.min_seconds_per_question,
         scale_levels=[r.value_num for r in rows if r.question_id in scale_ids],
         recent_from_device=recent_from_device,
+        recent_from_address=recent_from_address,
         burst_limit=ctx.campaign.burst_limit,
         opening_hours=ctx.unit.opening_hours,
         check_hours=ctx.campaign.check_opening_hours and ctx.channel != Channel.INVITATION,
@@ -217,9 +226,15 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     rows = form.answer_rows(ctx.unit.id)
     device = request.cookies.get(DEVICE_COOKIE)
     device_hash = quality.device_hash(secret, device) if device else None
-    recent = recent_from_device(s, ctx.campaign.id, device_hash)
-    flags = _flags(ctx, questionnaire, form, rows, shown_at, datetime.now(UTC), recent_from_device=recent)
-    outcome = store_response(s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash)
+    address_hash = _address_hash()
+    flags = _flags(
+        ctx, questionnaire, form, rows, shown_at, datetime.now(UTC),
+        recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash),
+        recent_from_address=recent_from_address(s, ctx.campaign.id, address_hash),
+    )  # fmt: skip
+    outcome = store_response(
+        s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash, address_hash=address_hash
+    )
     if outcome is Outcome.STORED:
         s.commit()
     elif outcome is Outcome.QUOTA_FULL:

@@ -38,6 +38,7 @@ from ..models import (
     Unit,
 )
 from .forms import AnswerRow
+from .quality import ADDRESS_WINDOW
 
 #: a form may be answered (or a saved draft resent) for this long after it was first shown
 SUBMISSION_MAX_AGE = 3 * 24 * 3600
@@ -211,6 +212,7 @@ def store_response(
     accept_over_quota: bool = False,
     flags: list[str] | None = None,
     device_hash: str | None = None,
+    address_hash: str | None = None,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
@@ -247,6 +249,7 @@ def store_response(
         entered_by_id=entered_by_id,
         flags=" ".join(flags or []),
         device_hash=device_hash,
+        address_hash=address_hash,
     )
     try:
         s.add(response)
@@ -335,6 +338,18 @@ def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
         .order_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
     )
     return [tuple(row) for row in s.execute(stmt)]
+
+
+def recent_from_address(s: Session, campaign_id: int, address: str | None) -> int:
+    """Responses sent to the campaign from this (hashed) address within ``quality.ADDRESS_WINDOW``."""
+    if address is None:
+        return 0
+    since = datetime.now(UTC) - ADDRESS_WINDOW
+    return s.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.campaign_id == campaign_id, Response.address_hash == address, Response.submitted_at >= since)
+    )
 
 
 def recent_from_device(s: Session, campaign_id: int, device: str | None, within: timedelta = timedelta(hours=1)) -> int:
