@@ -127,3 +127,32 @@ def test_submissions_never_fail_on_the_server_and_never_half_write(app, demo, db
         assert stored in (0, 1) and (written > 0) == (stored == 1)
     else:
         assert stored == 0 and written == 0
+
+
+FORM_BYTES = st.lists(
+    st.one_of(
+        st.sampled_from(["&", "=", "+", "a", "q_x", "%", "%2", "%C3", "%A9", "%E1%BB", "%BA", "%FF", "%26", "%3D"]),
+        st.binary(max_size=3).map(lambda b: "".join(f"%{x:02X}" for x in b)),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(FORM_BYTES)
+def test_the_whole_body_utf8_check_agrees_with_parsing_each_field(body):
+    """web.reject_malformed_body decodes the body at once; parsing every name and value strictly
+    must accept and refuse exactly the same bodies."""
+    from urllib.parse import parse_qsl, unquote_to_bytes
+
+    try:
+        parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+        each_field = True
+    except UnicodeDecodeError:
+        each_field = False
+    try:
+        unquote_to_bytes(body.replace("+", " ")).decode("utf-8")
+        whole = True
+    except UnicodeDecodeError:
+        whole = False
+    assert whole == each_field

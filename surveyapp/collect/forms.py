@@ -21,7 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import Question, Questionnaire, QuestionType
@@ -29,6 +29,20 @@ from questionnaires.logic import is_visible
 
 from ..messages import FIELD_ERRORS, VietnameseTranslations
 from ..models import Unit
+
+
+class CodeRadioField(RadioField):
+    """A radio field checked against its option codes as a set made once per questionnaire;
+    WTForms' own check rebuilds every choice of every field on every request. Same outcome,
+    same message."""
+
+    def __init__(self, *args, codes: frozenset[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codes = codes
+
+    def pre_validate(self, form):
+        if not self.process_errors and self.data not in self.codes:
+            raise ValidationError(self.gettext("Not a valid choice."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -111,7 +125,7 @@ def make_field(q: Question) -> Field:
     choices = [SelectChoice(o.code, o.label) for o in q.choices()]
     match q.type:
         case QuestionType.SINGLE | QuestionType.YESNO | QuestionType.SCALE:
-            return RadioField(q.label, choices=choices)
+            return CodeRadioField(q.label, choices=choices, codes=frozenset(o.code for o in q.choices()))
         case QuestionType.MULTIPLE:
             return MultiCheckboxField(q.label, choices=choices)
         case QuestionType.NUMBER:
