@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -66,7 +67,16 @@ def prepare(url: str) -> str:
     return code
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def serve(module: str, port: int, workers: int, url: str, threads: int = 1) -> subprocess.Popen:
+    # gunicorn binds with SO_REUSEPORT: a forgotten server on the same port would silently take a
+    # share of the connections (and its CPU would be counted); refuse to measure alongside one
+    if not port_is_free(port):
+        raise RuntimeError(f"something already listens on 127.0.0.1:{port}; stop it first")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": str(workers), "THREADS": str(threads), "MAX_REQUESTS": "0", "ACCESS_LOG": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_PER_ADDRESS": "10000000 per hour",

@@ -272,9 +272,9 @@ class Response(Base):
     #: data-quality flags computed at submit, space-separated: too_fast straight_lining burst off_hours
     flags: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: salted hash of the device cookie, to see bursts from one phone; never the raw cookie or address
-    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    device_hash: Mapped[str | None] = mapped_column(String(64))
     #: salted hash of the sender's network address, to see bursts behind one address; never the address
-    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    address_hash: Mapped[str | None] = mapped_column(String(64))
     #: why an administrator excluded or kept a flagged response
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -287,6 +287,9 @@ class Response(Base):
         CheckConstraint(_one_of("status", ResponseStatus), name="status"),
         CheckConstraint("(channel = 'paper') = (paper_number IS NOT NULL)", name="paper_number"),
         Index("ix_response_campaign_group_unit", "campaign_id", "group_id", "unit_id"),
+        # the burst flags count a phone's or an address's recent responses at every submission
+        Index("ix_response_device_recent", "device_hash", "submitted_at"),
+        Index("ix_response_address_recent", "address_hash", "submitted_at"),
         UniqueConstraint("campaign_id", "paper_number"),
     )
 

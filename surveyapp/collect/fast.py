@@ -203,11 +203,14 @@ stored AS (
     SELECT :submission_id, :campaign_id, :group_id, :unit_id, :version_id, :point_id, 'counter', :answers_hash,
         CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received > target FROM bump), false),
         concat_ws(' ', CAST(:flags_before AS text),
-            CASE WHEN (SELECT count(*) FROM response WHERE campaign_id = :campaign_id
-                        AND device_hash = CAST(:device_hash AS varchar) AND submitted_at >= :since) >= :burst_limit
+            -- counted up to the limit only, on the (hash, submitted_at) indexes
+            CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM response
+                        WHERE device_hash = CAST(:device_hash AS varchar) AND submitted_at >= :since
+                          AND campaign_id = :campaign_id LIMIT :burst_limit) AS recent) >= :burst_limit
                  THEN 'burst' END,
-            CASE WHEN (SELECT count(*) FROM response WHERE campaign_id = :campaign_id
-                        AND address_hash = CAST(:address_hash AS varchar) AND submitted_at >= :address_since)
+            CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM response
+                        WHERE address_hash = CAST(:address_hash AS varchar) AND submitted_at >= :address_since
+                          AND campaign_id = :campaign_id LIMIT :address_burst_limit) AS recent)
                        >= :address_burst_limit
                  THEN 'address_burst' END,
             CAST(:flags_after AS text)),

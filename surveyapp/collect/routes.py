@@ -229,8 +229,10 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     address_hash = _address_hash()
     flags = _flags(
         ctx, questionnaire, form, rows, shown_at, datetime.now(UTC),
-        recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash),
-        recent_from_address=recent_from_address(s, ctx.campaign.id, address_hash),
+        recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash, cap=ctx.campaign.burst_limit),
+        recent_from_address=recent_from_address(
+            s, ctx.campaign.id, address_hash, cap=ctx.campaign.burst_limit * quality.ADDRESS_BURST_FACTOR
+        ),
     )  # fmt: skip
     outcome = store_response(
         s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash, address_hash=address_hash

@@ -340,25 +340,26 @@ def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
     return [tuple(row) for row in s.execute(stmt)]
 
 
-def recent_from_address(s: Session, campaign_id: int, address: str | None) -> int:
-    """Responses sent to the campaign from this (hashed) address within ``quality.ADDRESS_WINDOW``."""
-    if address is None:
-        return 0
-    since = datetime.now(UTC) - ADDRESS_WINDOW
-    return s.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(Response.campaign_id == campaign_id, Response.address_hash == address, Response.submitted_at >= since)
-    )
-
-
-def recent_from_device(s: Session, campaign_id: int, device: str | None, within: timedelta = timedelta(hours=1)) -> int:
-    """Responses this device sent to the campaign within the last ``within``."""
-    if device is None:
+def _recent(s: Session, campaign_id: int, column, value: str | None, within: timedelta, cap: int) -> int:
+    """How many responses to the campaign carry ``value`` in ``column`` within ``within``, counted
+    up to ``cap`` only: one (column, submitted_at) index range, however busy the address."""
+    if value is None:
         return 0
     since = datetime.now(UTC) - within
-    return s.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(Response.campaign_id == campaign_id, Response.device_hash == device, Response.submitted_at >= since)
+    found = (
+        select(Response.id)
+        .where(column == value, Response.submitted_at >= since, Response.campaign_id == campaign_id)
+        .limit(cap)
+        .subquery()
     )
+    return s.scalar(select(func.count()).select_from(found))
+
+
+def recent_from_address(s: Session, campaign_id: int, address: str | None, cap: int) -> int:
+    """Responses sent to the campaign from this (hashed) address within ``quality.ADDRESS_WINDOW``, up to ``cap``."""
+    return _recent(s, campaign_id, Response.address_hash, address, ADDRESS_WINDOW, cap)
+
+
+def recent_from_device(s: Session, campaign_id: int, device: str | None, cap: int) -> int:
+    """Responses this (hashed) device sent to the campaign within the last hour, up to ``cap``."""
+    return _recent(s, campaign_id, Response.device_hash, device, timedelta(hours=1), cap)
