@@ -8,7 +8,7 @@ the ceiling: the same stack answering a POST with one INSERT. Targets (issue 7, 
 All clients come from 127.0.0.1, so the per-address and per-device rate limits are raised for the
 run (they are tested on their own in tests/test_abuse.py); their counters still go to Redis.
 
-    .venv/bin/python bench/load.py [--connections 64] [--seconds 20] [--runs 3] [--workers 3] [--threads 1]
+    .venv/bin/python bench/load.py [--connections 64] [--seconds 20] [--runs 3] [--workers 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     url = database()

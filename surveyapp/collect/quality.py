@@ -14,11 +14,19 @@ STRAIGHT_LINE_MIN_ITEMS = 5
 ADDRESS_BURST_FACTOR = 10
 ADDRESS_WINDOW = timedelta(minutes=10)
 
+#: how a response came in, as staff pages name it
+CHANNEL_NAMES = {
+    "counter": "mã QR tại quầy",
+    "slip": "phiếu QR riêng",
+    "invitation": "đường dẫn riêng",
+    "paper": "phiếu giấy nhập lại",
+}
+
 FLAG_NAMES = {
     "too_fast": "trả lời quá nhanh",
     "straight_lining": "mọi câu thang đo cùng một mức",
     "burst": "nhiều phiếu từ một máy",
-    "address_burst": "nhiều phiếu từ một mạng trong ít phút",
+    "address_burst": "nhiều phiếu từ một mạng",
     "off_hours": "ngoài giờ làm việc",
 }
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..audit import ACTIONS, record
 from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_or_404, cells
-from ..collect.quality import FLAG_NAMES, parse_hours
+from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
 from ..db import session
 from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit, User
 from . import bp
@@ -138,7 +138,7 @@ def quality(key: str):
     groups = {g.id: g.name for g in campaign.groups}
     return render_template(
         "monitor/quality.html", campaign=campaign, responses=responses, units=units, groups=groups,
-        flag_names=FLAG_NAMES, show_all=show_all, user=current_user(),
+        flag_names=FLAG_NAMES, channel_names=CHANNEL_NAMES, show_all=show_all, user=current_user(),
     )  # fmt: skip
 
 
