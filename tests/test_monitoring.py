@@ -245,6 +245,7 @@ def test_excluded_response_disappears_from_counts(client, demo, dbs, runner):
     login(client, demo.admin_username, demo.admin_password)
     page = client.get(f"/admin/c/{KEY}/quality").get_data(as_text=True)
     assert "mọi câu thang đo cùng một mức" in page
+    assert "mã QR tại quầy" in page and ">counter<" not in page  # channels in Vietnamese
     target = dbs.scalars(select(Response).order_by(Response.id)).all()[1]
     token = csrf_token(page)
     refused = client.post(
