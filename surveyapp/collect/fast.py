@@ -79,14 +79,10 @@ class CounterPoint:
     unit: UnitView
     version_id: int
     content_hash: str
-    source: str
-    questionnaire_code: str
+    #: parsed once per version and shared by every poster that asks it (not a copy per poster)
+    questionnaire: Questionnaire
     quota_full: bool
     channel: str = Channel.COUNTER
-
-    @property
-    def questionnaire(self) -> Questionnaire:
-        return parse_questionnaire(self.content_hash, self.source, self.questionnaire_code)
 
     @property
     def takes_answers(self) -> bool:
@@ -133,8 +129,6 @@ def counter_point(s: Session, code: str) -> CounterPoint | None:
             Unit.opening_hours,
             QuestionnaireVersion.id,
             QuestionnaireVersion.content_hash,
-            QuestionnaireVersion.source,
-            QuestionnaireVersion.code,
             Quota.received,
             Quota.target,
         )  # fmt: skip
@@ -148,12 +142,12 @@ def counter_point(s: Session, code: str) -> CounterPoint | None:
     if row is None:
         return None  # unknown codes are not remembered: guessing must not fill the memory
     (point_id, active, group_id, access, campaign_id, status, anonymous, policy, min_seconds, burst_limit,
-     check_hours, unit_id, unit_name, hours, version_id, content_hash, source, qcode, received, target) = row  # fmt: skip # noqa: E501
+     check_hours, unit_id, unit_name, hours, version_id, content_hash, received, target) = row  # fmt: skip
     stop = policy == QuotaFullPolicy.STOP
     point = CounterPoint(
         code, point_id, active, group_id, access,
         CampaignView(campaign_id, status, anonymous, stop, min_seconds, burst_limit, check_hours),
-        UnitView(unit_id, unit_name, hours), version_id, content_hash, source, qcode,
+        UnitView(unit_id, unit_name, hours), version_id, content_hash, _questionnaire(s, version_id, content_hash),
         quota_full=stop and received is not None and received >= target,
     )  # fmt: skip
     with _lock:
@@ -161,6 +155,20 @@ def counter_point(s: Session, code: str) -> CounterPoint | None:
             _points.clear()
         _points[code] = (now + POINT_TTL, point)
     return point
+
+
+_questionnaires: dict[str, Questionnaire] = {}
+
+
+def _questionnaire(s: Session, version_id: int, content_hash: str) -> Questionnaire:
+    """The parsed questionnaire of a version; its text is read from the database once per process."""
+    found = _questionnaires.get(content_hash)
+    if found is None:
+        version = s.execute(
+            select(QuestionnaireVersion.source, QuestionnaireVersion.code).where(QuestionnaireVersion.id == version_id)
+        ).one()
+        found = _questionnaires[content_hash] = parse_questionnaire(content_hash, version.source, version.code)
+    return found
 
 
 _WATCHED = (Campaign, RespondentGroup, CollectionPoint, Unit, QuestionnaireVersion, Quota)
