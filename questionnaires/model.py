@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class QuestionType(StrEnum):
@@ -99,6 +100,11 @@ class Question:
             assert self.scale is not None
             return tuple(Option(str(level), self.scale.label(level)) for level in self.scale.levels)
         return self.options
+
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        """The codes of :meth:`choices`, as a set (made once)."""
+        return frozenset(option.code for option in self.choices())
 
 
 @dataclass(frozen=True)

@@ -296,3 +296,43 @@ def test_answer_counts_are_one_aggregate(client, point, dbs, app):
     assert by_key[("procedure_field", "civil_status", None)] == 2
     assert all(r[1] == point.unit_id for r in rows)
     assert not any(r[2] == "suggestion" for r in rows)  # free text is not counted
+
+
+OPTIONAL_ONLY = """
+id: optional_only
+version: 1
+title: Phiếu thử
+aspects: {a: Khía cạnh}
+scales:
+  agree3: [Không đồng ý, Phân vân, Đồng ý]
+sections:
+  - id: s
+    title: Phần một
+    questions:
+      - {id: level, type: scale, scale: agree3, aspect: a, label: Mức độ, required: false}
+      - {id: pick, type: single, label: Chọn, required: false, options: [{code: a, label: A}, {code: b, label: B}]}
+      - {id: many, type: multiple, label: Chọn nhiều, required: false, options: [{code: a, label: A}, {code: b, label: B}]}
+      - {id: amount, type: number, label: Số tiền, required: false, integer: false}
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("q_level", " "), ("q_pick", " "), ("q_many", " "), ("q_amount", "nan"), ("q_amount", "inf"), ("q_amount", " ")],
+)
+def test_blank_or_non_numbers_on_optional_questions_are_refused(app, field, value):
+    """A blank sent for an optional choice or number is refused with a message (it was stored as
+    the code " ", or crashed a scale with a server error); "nan" and "inf" are not amounts. An
+    optional question left out stays simply unanswered."""
+    from werkzeug.datastructures import MultiDict
+
+    from questionnaires import load_text
+    from surveyapp.collect.forms import build_form_class
+
+    form_class = build_form_class(load_text(OPTIONAL_ONLY, "optional_only.yaml"), {})
+    with app.test_request_context("/"):
+        form = form_class(formdata=MultiDict([(field, value)]))
+        assert not form.validate() and form[field].errors and form.error_count == 1
+        nothing = form_class(formdata=MultiDict([("q_amount", "")]))
+        assert nothing.validate(), nothing.errors
+        assert nothing.answer_rows(1) == []

@@ -7,6 +7,8 @@ rule, with Vietnamese messages.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
@@ -133,12 +135,18 @@ def make_field(q: Question) -> Field:
             if q.minimum is not None or q.maximum is not None:
                 validators.append(NumberRange(q.minimum, q.maximum, message=_range_message(q)))
             cls = IntegerField if q.integer else FloatField
-            return cls(q.label, validators=validators)
+            return cls(q.label, validators=[*validators, _finite])
         case QuestionType.TEXT:
             return StringField(q.label, validators=[Length(max=q.max_length, message=_too_long(q))])
         case QuestionType.LONGTEXT:
             return TextAreaField(q.label, validators=[Length(max=q.max_length, message=_too_long(q))])
     raise ValueError(f"no form field for question type {q.type}")
+
+
+def _finite(form, field) -> None:
+    """ "nan" and "inf" parse as floats; they are not amounts."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(FIELD_ERRORS["not_number"])
 
 
 def _too_long(q: Question) -> str:
@@ -171,7 +179,11 @@ class ResponseForm(FlaskForm):
                 field.errors = []
                 continue
             self.visible_names.add(entry.name)
-            first = InputRequired(FIELD_ERRORS["required"]) if entry.question.required else Optional()
+            # a blank (" ") is an answer to check, not a missing one: it is never a choice or a number
+            if entry.question.required:
+                first = InputRequired(FIELD_ERRORS["required"])
+            else:
+                first = Optional(strip_whitespace=False)
             if not field.validate(self, extra_validators=[first]):
                 ok = False
                 continue
@@ -185,30 +197,100 @@ class ResponseForm(FlaskForm):
 
     def answer_rows(self, own_unit_id: int) -> list[AnswerRow]:
         """The answers of a validated form, one row per stored value, in a canonical order."""
-        rows = []
-        for entry in self.entries:
-            if entry.name not in self.visible_names:
-                continue
-            data = self[entry.name].data
-            subject = entry.unit.id if entry.unit is not None else own_unit_id
-            qid = entry.question.id
-            match entry.question.type:
-                case QuestionType.SCALE:
-                    if data:
-                        rows.append(AnswerRow(qid, subject, value_num=float(int(data))))
-                case QuestionType.SINGLE | QuestionType.YESNO:
-                    if data:
-                        rows.append(AnswerRow(qid, subject, value_code=data))
-                case QuestionType.MULTIPLE:
-                    rows.extend(AnswerRow(qid, subject, value_code=code) for code in sorted(set(data or [])))
-                case QuestionType.NUMBER:
-                    if data is not None:
-                        rows.append(AnswerRow(qid, subject, value_num=float(data)))
-                case QuestionType.TEXT | QuestionType.LONGTEXT:
-                    text = (data or "").strip()
-                    if text:
-                        rows.append(AnswerRow(qid, subject, value_text=text))
-        return sorted(rows, key=AnswerRow.key)
+        data = {entry.name: self[entry.name].data for entry in self.entries}
+        return rows_of(self.entries, data, self.visible_names, own_unit_id)
+
+
+def rows_of(entries: list[Entry], values: dict, visible: set[str], own_unit_id: int) -> list[AnswerRow]:
+    """One row per stored value of the visible entries, in a canonical order; ``values`` maps a
+    field name to its value as WTForms gives it (a code, a list of codes, a number, a text)."""
+    rows = []
+    for entry in entries:
+        if entry.name not in visible:
+            continue
+        data = values.get(entry.name)
+        subject = entry.unit.id if entry.unit is not None else own_unit_id
+        qid = entry.question.id
+        match entry.question.type:
+            case QuestionType.SCALE:
+                if data:
+                    rows.append(AnswerRow(qid, subject, value_num=float(int(data))))
+            case QuestionType.SINGLE | QuestionType.YESNO:
+                if data:
+                    rows.append(AnswerRow(qid, subject, value_code=data))
+            case QuestionType.MULTIPLE:
+                rows.extend(AnswerRow(qid, subject, value_code=code) for code in sorted(set(data or [])))
+            case QuestionType.NUMBER:
+                if data is not None:
+                    rows.append(AnswerRow(qid, subject, value_num=float(data)))
+            case QuestionType.TEXT | QuestionType.LONGTEXT:
+                text = (data or "").strip()
+                if text:
+                    rows.append(AnswerRow(qid, subject, value_text=text))
+    return sorted(rows, key=AnswerRow.key)
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def quick_check(form_class: type[ResponseForm], formdata) -> tuple[dict, set[str]] | None:
+    """The values and visible fields of a plainly valid form, without binding WTForms fields
+    (which is a third of a submission's validation cost); None for anything else: an answer
+    missing, unknown, repeated, blank, out of range or too long. The caller then validates with
+    WTForms, the authority, which also words the errors. Whatever this accepts, WTForms accepts
+    with the same values (tests/test_fuzz.py checks it on generated forms)."""
+    values: dict = {}
+    visible: set[str] = set()
+    given: dict[str, frozenset[str]] = {}
+    per_unit: dict[int, dict[str, frozenset[str]]] = {}
+    for entry in form_class.entries:
+        question = entry.question
+        context = given if entry.unit is None else {**given, **per_unit.setdefault(entry.unit.id, {})}
+        if not is_visible(question, context):
+            continue
+        visible.add(entry.name)
+        raw = formdata.getlist(entry.name)
+        if not raw:
+            if question.required:
+                return None
+            data = [] if question.type is QuestionType.MULTIPLE else None
+        elif question.type is QuestionType.MULTIPLE:
+            if any(code not in question.codes for code in raw):
+                return None
+            data = raw
+        elif len(raw) > 1:
+            return None
+        else:
+            data = _plain_value(question, raw[0])
+            if data is None:
+                return None
+        values[entry.name] = data
+        codes = _codes(question, data)
+        if entry.unit is None:
+            given[question.id] = codes
+        else:
+            per_unit[entry.unit.id][question.id] = codes
+    return values, visible
+
+
+def _plain_value(question: Question, text: str):
+    """The value WTForms would give ``text``, when it is plainly valid; None otherwise."""
+    match question.type:
+        case QuestionType.SINGLE | QuestionType.YESNO | QuestionType.SCALE:
+            return text if text in question.codes else None
+        case QuestionType.NUMBER:
+            if not (_INTEGER if question.integer else _DECIMAL).fullmatch(text):
+                return None
+            number = int(text) if question.integer else float(text)
+            too_low = question.minimum is not None and number < question.minimum
+            too_high = question.maximum is not None and number > question.maximum
+            return None if too_low or too_high else number
+        case QuestionType.TEXT | QuestionType.LONGTEXT:
+            if not text.strip() or len(text) > question.max_length:
+                return None
+            return text
+    return None
 
 
 def _codes(question: Question, data) -> frozenset[str]:

@@ -19,7 +19,7 @@ from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, ut
 from ..web import fail, notice
 from . import bp, quality
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, forget_points, store_counter_response
-from .forms import build_form_class
+from .forms import build_form_class, quick_check, rows_of
 from .services import (
     FormContext,
     Outcome,
@@ -143,14 +143,15 @@ def _answer_counter(s, point: CounterPoint, code: str):
     if not can_store_in_one_statement(engine) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
         return None
     parsed = read_submission_token(secret, request.form.get("submission_id", ""))
-    form = form_class()
-    if parsed is None or not form.validate():
+    checked = quick_check(form_class, request.form) if parsed is not None else None
+    if checked is None:  # anything but a plainly valid form: WTForms decides, on the general path
         return None
+    values, visible = checked
     submission_id, shown_at = parsed
-    rows = form.answer_rows(point.unit.id)
+    rows = rows_of(form_class.entries, values, visible, point.unit.id)
     device = request.cookies.get(DEVICE_COOKIE)
     now = datetime.now(UTC)
-    flags = _flags(point, point.questionnaire, form, rows, shown_at, now, recent_from_device=0)
+    flags = _flags(point, point.questionnaire, len(visible), rows, shown_at, now, recent_from_device=0)
     with engine.connect() as conn:  # no ORM session: one statement, then commit or roll back
         stored = store_counter_response(
             conn, point, submission_id, shown_at, rows, now=now,
@@ -166,12 +167,12 @@ def _answer_counter(s, point: CounterPoint, code: str):
     return _thanks(point, code, submission_id)
 
 
-def _flags(ctx, questionnaire, form, rows, shown_at, now, recent_from_device: int, recent_from_address: int = 0):
+def _flags(ctx, questionnaire, asked: int, rows, shown_at, now, recent_from_device: int, recent_from_address: int = 0):
     scale_ids = {q.id for q in questionnaire.scale_items()}
     return quality.flags_for(
         shown_at=shown_at,
         submitted_at=now,
-        questions=len(form.visible_names),
+        questions=asked,
         min_seconds=ctx.campaign.min_seconds_per_question,
         scale_levels=[r.value_num for r in rows if r.question_id in scale_ids],
         recent_from_device=recent_from_device,
@@ -228,7 +229,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     device_hash = quality.device_hash(secret, device) if device else None
     address_hash = _address_hash()
     flags = _flags(
-        ctx, questionnaire, form, rows, shown_at, datetime.now(UTC),
+        ctx, questionnaire, len(form.visible_names), rows, shown_at, datetime.now(UTC),
         recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash, cap=ctx.campaign.burst_limit),
         recent_from_address=recent_from_address(
             s, ctx.campaign.id, address_hash, cap=ctx.campaign.burst_limit * quality.ADDRESS_BURST_FACTOR
