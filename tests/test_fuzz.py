@@ -184,7 +184,9 @@ def _form_data(draw, questionnaire):
 
     entries = plan_entries(questionnaire, {})
     drawn = {e.name: [draw(_value_strategies(e.question)[0])] for e in entries}
-    for name in draw(st.lists(st.sampled_from([e.name for e in entries]), max_size=3, unique=True)):
+    # numbers and texts have the most ways to be odd: they are picked more often
+    weighted = [e.name for e in entries for _ in range(1 if e.question.codes else 8)]
+    for name in draw(st.lists(st.sampled_from(weighted), max_size=3, unique=True)):
         question = next(e.question for e in entries if e.name == name)
         valid, odd = _value_strategies(question)
         drawn[name] = draw(st.one_of(st.none(), st.lists(odd, min_size=1, max_size=1),
@@ -232,3 +234,47 @@ def test_the_quick_check_takes_a_plainly_valid_form(app):
     assert _compare_quick_check_with_wtforms(app, citizen, drawn)
     drawn.pop("q_visits")  # a required answer missing: left to WTForms, which words the error
     assert not _compare_quick_check_with_wtforms(app, citizen, drawn)
+
+
+MIXED = """
+id: mixed
+version: 1
+title: Phiếu thử
+sections:
+  - id: s
+    title: Phần một
+    questions:
+      - {id: many, type: multiple, label: Chọn nhiều, options: [{code: a, label: A}, {code: b, label: B}, {code: c, label: C}]}
+      - {id: maybe, type: multiple, label: Có thể, required: false, options: [{code: a, label: A}, {code: b, label: B}]}
+      - {id: amount, type: number, label: Số tiền, integer: false, min: 0.5, max: 10}
+      - {id: note, type: text, label: Ghi chú, required: false, max_length: 12}
+"""
+
+
+def test_the_quick_check_agrees_on_every_single_odd_answer(app):
+    """Every question, one at a time: left out, blank, unknown, repeated, out of range, too long;
+    the rest of the form valid. Exhaustive where hypothesis samples."""
+    from questionnaires import BUILTIN_DIR, QuestionType, load_questionnaire, load_text
+    from surveyapp.collect.forms import plan_entries
+
+    taken = left = 0
+    for questionnaire in (load_questionnaire(BUILTIN_DIR / "citizen_counter.yaml"), load_text(MIXED, "mixed.yaml")):
+        base = {k: [v] if isinstance(v, str) else v for k, v in valid_answers(questionnaire).items()}
+        assert _compare_quick_check_with_wtforms(app, questionnaire, base)
+        for entry in plan_entries(questionnaire, {}):
+            q = entry.question
+            if q.type is QuestionType.NUMBER:
+                odd = ["", " ", " 1", "1.5", "abc", "1e2", "٣", "-0", "007", "nan", "inf", "0.25",
+                       str(q.maximum + 1), str(q.minimum - 1), str(q.maximum), str(q.minimum)]  # fmt: skip
+            elif q.type in (QuestionType.TEXT, QuestionType.LONGTEXT):
+                odd = ["", " ", "\n", "x" * q.max_length, "x" * (q.max_length + 1), "a\r\nb"]
+            else:
+                codes = sorted(q.codes)
+                odd = ["", " ", "x", codes[0] + " ", codes[-1].upper(), *codes]
+            variants = [None, *([v] for v in odd), [odd[-1], odd[-1]], [odd[-1], "x"], [odd[-1], odd[-2]]]
+            for variant in variants:
+                if _compare_quick_check_with_wtforms(app, questionnaire, {**base, entry.name: variant}):
+                    taken += 1
+                else:
+                    left += 1
+    assert taken > 50 and left > 50  # both ways were exercised
