@@ -8,6 +8,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 from questionnaires import BUILTIN_DIR, load_questionnaire
@@ -242,3 +244,53 @@ def test_empty_or_malformed_top_level_values_are_explained(text, message):
     with pytest.raises(RulesError) as info:
         load_rules_text(text, QS, "thu.yaml")
     assert any(message in p for p in info.value.problems)
+
+
+ALL_GROUPS = {
+    "citizen": CITIZEN,
+    "hdnd": load_questionnaire(BUILTIN_DIR / "council_delegate.yaml"),
+    "ubnd": LEADER,
+    "mttq": LEADER,
+    "dept": LEADER,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_points_stay_within_the_rules_whatever_the_answers(data):
+    """The demo province's rules on random answer counts (empty cells, one answer, lopsided
+    levels) and random quotas: no crash; every share, mean and interval within 0–1 with the
+    value inside its interval; points between 0 and the criterion's maximum; totals within the
+    component; ranks follow totals."""
+    text = (BUILTIN_DIR.parent / "rules" / "ninh_giang_2023.yaml").read_text(encoding="utf-8")
+    rules_ = load_rules_text(text, ALL_GROUPS, "ninh_giang_2023.yaml")
+    units = [("A", "Xã A"), ("B", "Xã B"), ("C", "Xã C")]
+    counts_ = []
+    for group, questionnaire in ALL_GROUPS.items():
+        for unit, _ in units:
+            for item in questionnaire.scale_items():
+                levels = data.draw(
+                    st.dictionaries(st.sampled_from(list(item.scale.levels)), st.integers(0, 40), max_size=5)
+                )
+                counts_ += [LevelCount(group, unit, item.id, level, n) for level, n in levels.items() if n]
+    quotas = {
+        (g, u): (data.draw(st.integers(0, 80)), data.draw(st.integers(0, 80))) for g in ALL_GROUPS for u, _ in units
+    }
+    table = score(rules_, counts_, units, ALL_GROUPS, quotas)
+    ceiling = sum(c.max_points for c in rules_.criteria)
+    for u in table.units:
+        for criterion in rules_.criteria:
+            s = u.criteria[criterion.code]
+            if s.points is not None:
+                assert -1e-9 <= s.points <= criterion.max_points + 1e-9
+            if s.value is not None:
+                assert 0 <= s.value <= 1
+                assert s.low is not None and s.high is not None
+                if not (math.isnan(s.low) or math.isnan(s.high)):  # NaN: too few answers for an interval
+                    assert -1e-9 <= s.low <= s.value + 1e-9 and s.value - 1e-9 <= s.high <= 1 + 1e-9
+        assert u.total is None or -1e-9 <= u.total <= ceiling + 1e-9
+    ranked = [u for u in table.units if u.total is not None]
+    for a in ranked:
+        for b in ranked:
+            if a.total > b.total + 1e-9:
+                assert a.rank < b.rank
