@@ -139,3 +139,14 @@ def test_the_one_statement_store_and_the_general_path_store_the_same(app, demo, 
     general = five_from_one_phone(_point(dbs, "HDG-NGG-03"))
     assert one_statement == general
     assert [row[2] for row in general] == ["too_fast straight_lining"] * 3 + ["too_fast straight_lining burst"] * 2
+
+
+def test_the_form_says_full_as_soon_as_the_last_place_is_taken(client, demo, dbs):
+    point = _point(dbs)
+    dbs.execute(text("UPDATE quota SET target = 1, received = 0"))
+    dbs.commit()
+    assert client.get(f"/f/{point.code}").status_code == 200  # remembered: one place left
+    hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))
+    assert client.post(f"/f/{point.code}", data={**hidden, **valid_answers()}).status_code == 200
+    after = client.get(f"/f/{point.code}").get_data(as_text=True)
+    assert "Đã đủ số phiếu" in after and 'name="submission_id"' not in after

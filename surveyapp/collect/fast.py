@@ -38,6 +38,7 @@ from ..models import (
     RespondentGroup,
     Unit,
 )
+from . import services
 from .forms import AnswerRow
 from .quality import ADDRESS_BURST_FACTOR, ADDRESS_WINDOW
 from .services import answers_hash, parse_questionnaire
@@ -170,6 +171,8 @@ def _questionnaire(s: Session, version_id: int, content_hash: str) -> Questionna
         found = _questionnaires[content_hash] = parse_questionnaire(content_hash, version.source, version.code)
     return found
 
+
+services.on_quota_filled.append(forget_points)
 
 _WATCHED = (Campaign, RespondentGroup, CollectionPoint, Unit, QuestionnaireVersion, Quota)
 

@@ -43,6 +43,9 @@ from .quality import ADDRESS_WINDOW
 #: a form may be answered (or a saved draft resent) for this long after it was first shown
 SUBMISSION_MAX_AGE = 3 * 24 * 3600
 
+#: called when a stored response takes a quota's last place (fast.py forgets its posters then)
+on_quota_filled: list = []
+
 
 @lru_cache(maxsize=64)
 def parse_questionnaire(content_hash: str, source: str, code: str) -> Questionnaire:
@@ -269,14 +272,17 @@ def store_response(
         return Outcome.ALREADY_USED
 
     stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP and not accept_over_quota
+    # on the table, not the entity: counting a response is not a change to the quota's settings,
+    # so the posters' memory (fast.py, which forgets on ORM updates of Quota) stays
+    quota = Quota.__table__
     bump = (
-        update(Quota)
-        .where(Quota.group_id == ctx.group.id, Quota.unit_id == ctx.unit.id)
-        .values(received=Quota.received + 1)
-        .returning(Quota.received, Quota.target)
+        update(quota)
+        .where(quota.c.group_id == ctx.group.id, quota.c.unit_id == ctx.unit.id)
+        .values(received=quota.c.received + 1)
+        .returning(quota.c.received, quota.c.target)
     )
     if stop:
-        bump = bump.where(Quota.received < Quota.target)
+        bump = bump.where(quota.c.received < quota.c.target)
     counted = s.execute(bump).first()
     if counted is None:
         has_quota = s.scalar(
@@ -287,10 +293,14 @@ def store_response(
             return Outcome.QUOTA_FULL
     else:
         response.over_quota = counted.received > counted.target
+        if counted.received >= counted.target:
+            for listener in on_quota_filled:
+                listener()
 
-    if rows:  # one multi-row INSERT, without building an ORM object per answer
+    if rows:  # one statement for all answers: on the table, not the ORM entity, whose "bulk" insert
+        # splits the rows into a statement per run of rows with the same values left NULL
         s.execute(
-            insert(Answer),
+            insert(Answer.__table__),
             [
                 {"response_id": response.id, "question_id": r.question_id, "subject_unit_id": r.subject_unit_id,
                  "value_code": r.value_code, "value_num": r.value_num, "value_text": r.value_text}
