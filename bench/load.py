@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from national import create_database, drop_database  # noqa: E402  (bench/ is on the path)
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from surveyapp import create_app  # noqa: E402
@@ -38,19 +39,9 @@ from surveyapp.db import db, session  # noqa: E402
 from surveyapp.demo import load_demo  # noqa: E402
 from tests.helpers import valid_answers  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
 DB_NAME = "surveyapp_bench_load"
 BIN = Path(sys.executable).parent
 SECRET = "bench-secret-key"  # noqa: S105 - a throwaway database
-
-
-def database() -> str:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
-    admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
 
 
 def prepare(url: str) -> str:
@@ -155,7 +146,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    url = database()
+    url = create_database(DB_NAME)
     code = prepare(url)
     answers = urlencode(valid_answers(), doseq=True)
     engine = create_engine(url)
@@ -195,10 +186,7 @@ def main() -> None:
                 ceiling_server.wait(10)
     finally:
         engine.dispose()
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        admin.dispose()
+        drop_database(DB_NAME)
     sub, ceiling = statistics.median(subs), statistics.median(ceilings)
     p50, p99 = statistics.median(p50s), statistics.median(p99s)
     print(

@@ -23,19 +23,20 @@ PROVINCES = 34
 RULES = (BUILTIN_DIR.parent / "rules" / "ninh_giang_2023.yaml").read_text(encoding="utf-8")
 
 
-def create_database() -> str:
+def create_database(name: str = DB_NAME) -> str:
+    """A new empty PostgreSQL database ``name`` (dropped first if left over); returns its URL."""
+    drop_database(name)
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database() -> None:
+def drop_database(name: str = DB_NAME) -> None:
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, event, select, text
 from sqlalchemy.orm import Session
 
-from questionnaires import Questionnaire, QuestionType
+from questionnaires import Questionnaire
 
 from ..models import (
     Campaign,
@@ -92,7 +92,7 @@ class CounterPoint:
             self.active
             and self.campaign.status == CampaignStatus.OPEN
             and self.counter_access != CounterAccess.SLIPS
-            and not any(q.type is QuestionType.RATE_UNITS for q in self.questionnaire.top_questions())
+            and not self.questionnaire.rates_units
         )
 
 

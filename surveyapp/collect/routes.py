@@ -135,9 +135,7 @@ def _answer_counter(s, point: CounterPoint, code: str):
             return None
         page = {"ctx": point, "questionnaire": point.questionnaire, "units": {}, "action": action, "draft_key": code,
                 "drafts": False}  # fmt: skip
-        key = (action, point.content_hash, point.unit.id, point.unit.name, point.campaign.anonymous, point.channel,
-               False, ())  # fmt: skip
-        return _fresh_form(_blank_page(key, page, form_class), secret)
+        return _fresh_form(_blank_page(_blank_key(page, point.content_hash), page, form_class), secret)
 
     engine = db.engine
     if not can_store_in_one_statement(engine) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
@@ -208,7 +206,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
             )
             form.submission_id.data = draft.submission_token
             return _render(page, form, 200, saved_at=draft.saved_at)
-        return _fresh_form(_blank_page(_blank_key(page), page, form_class), secret)
+        return _fresh_form(_blank_page(_blank_key(page, ctx.version.content_hash), page, form_class), secret)
 
     if set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
         fail("unknown_fields", 400)
@@ -268,10 +266,11 @@ SUBMISSION_MARK = "__surveyapp_submission_id__"
 CODE_MARK = "__surveyapp_code__"
 
 
-def _blank_key(page: dict) -> tuple:
+def _blank_key(page: dict, content_hash: str) -> tuple:
+    """What a blank form page depends on (the general path's context and a remembered poster alike)."""
     ctx = page["ctx"]
     rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
-    return (page["action"], ctx.version.content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
+    return (page["action"], content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
             page["drafts"], rated)  # fmt: skip
 
 
