@@ -54,7 +54,7 @@ def prepare(url: str) -> str:
         s.execute(text("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, at timestamptz)"))
         s.commit()
         code = s.execute(text("SELECT code FROM collection_point ORDER BY id LIMIT 1")).scalar()
-    app.extensions["surveyapp.db"].dispose()
+    db.dispose(app)
     return code
 
 

@@ -102,7 +102,7 @@ def main() -> None:
             print(f"full raw CSV: median {csv_m:.2f} s")
             print(f"peak RSS: {rss_mb():.0f} MB")
             print("RESULT:", "PASS" if score_m + book_m < TARGET_SECONDS else "FAIL")
-        app.extensions["surveyapp.db"].dispose()
+        db.dispose(app)
     finally:
         if not args.keep:
             drop_database()

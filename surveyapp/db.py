@@ -41,18 +41,40 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
 
 
+def make_autocommit_engine(url: str, pool_size: int = 10) -> Engine | None:
+    """PostgreSQL only: connections for work that is one statement (a poster's submission), each
+    its own transaction. No BEGIN and COMMIT round trips and no liveness ping before each use: a
+    connection found dead raises ``connection_invalidated`` and the caller runs the statement
+    again once (the pool has then dropped every connection older than the failure)."""
+    if url.startswith("sqlite"):
+        return None
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20)
+
+
 class Database:
     """A small Flask extension: :func:`session` is the session of the current app context."""
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["surveyapp.db"] = make_engine(
-            app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 10)
-        )
+        url, pool_size = app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 10)
+        app.extensions["surveyapp.db"] = make_engine(url, pool_size)
+        app.extensions["surveyapp.db.autocommit"] = make_autocommit_engine(url, pool_size)
         app.teardown_appcontext(_close_session)
 
     @property
     def engine(self) -> Engine:
         return current_app.extensions["surveyapp.db"]
+
+    @property
+    def autocommit_engine(self) -> Engine | None:
+        """The engine of :func:`make_autocommit_engine`; None on SQLite."""
+        return current_app.extensions["surveyapp.db.autocommit"]
+
+    @staticmethod
+    def dispose(app: Flask) -> None:
+        """Close every pooled connection of ``app`` (tests, benchmarks, before dropping a database)."""
+        for key in ("surveyapp.db", "surveyapp.db.autocommit"):
+            if app.extensions.get(key) is not None:
+                app.extensions[key].dispose()
 
     def new_session(self) -> Session:
         """A session outside the request scope (threads, benchmarks); the caller closes it."""

@@ -88,7 +88,7 @@ def app(database_url):
         }
     )
     yield app
-    app.extensions["surveyapp.db"].dispose()
+    db.dispose(app)
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ def test_the_counter_store_never_holds_an_address(app, demo, dbs):
 def test_answers_get_in_when_the_counter_store_is_down(database_url, demo, dbs):
     """Redis unreachable (nothing listens on port 1): the citizen's answer is stored all the same."""
     from surveyapp import create_app
+    from surveyapp.db import db
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})  # fmt: skip
@@ -82,7 +83,7 @@ def test_answers_get_in_when_the_counter_store_is_down(database_url, demo, dbs):
         assert sent.status_code == 200
         assert count(dbs, Response) == 1
     finally:
-        app.extensions["surveyapp.db"].dispose()
+        db.dispose(app)
 
 
 def test_a_script_dropping_its_cookies_is_flagged_by_address(app, demo, dbs):

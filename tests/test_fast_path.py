@@ -23,16 +23,30 @@ def _point(dbs, unit_code: str = "HDG-NGG-02") -> CollectionPoint:
 
 @pytest.fixture
 def statements(app):
-    """Every SQL statement the app sends, as a list that grows."""
-    seen: list[str] = []
-    engine = app.extensions["surveyapp.db"]
+    """Every SQL statement the app sends (on either engine), as a list that grows; with each, whether
+    its connection was in autocommit (no BEGIN or COMMIT round trip around it) in ``statements.autocommit``."""
+    seen = Statements()
+    engines = [e for e in (app.extensions["surveyapp.db"], app.extensions["surveyapp.db.autocommit"]) if e]
 
     def record(conn, cursor, statement, *args):
         seen.append(statement)
+        seen.autocommit.append(getattr(conn.connection.driver_connection, "autocommit", None))  # psycopg's
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+class Statements(list):
+    def __init__(self):
+        super().__init__()
+        self.autocommit: list[bool] = []
+
+    def clear(self):
+        super().clear()
+        self.autocommit.clear()
 
 
 def test_a_poster_seen_a_moment_ago_is_shown_without_a_query(client, demo, dbs, statements):
@@ -53,13 +67,20 @@ def test_each_visitor_still_gets_their_own_tokens(app, demo, dbs):
 
 
 @needs_postgresql
-def test_a_submission_is_one_statement_on_postgresql(client, demo, dbs, statements):
+def test_a_submission_is_one_statement_on_postgresql(app, client, demo, dbs, statements, monkeypatch):
     point = _point(dbs)
+    first = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))
+    assert client.post(f"/f/{point.code}", data={**first, **valid_answers()}).status_code == 200  # a pooled connection
     hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))
+    pings = []
+    engine = app.extensions["surveyapp.db.autocommit"]
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or True)
     statements.clear()
     assert client.post(f"/f/{point.code}", data={**hidden, **valid_answers()}).status_code == 200
     assert len(statements) == 1 and statements[0].lstrip().startswith("WITH door AS")
-    assert count(dbs, Response) == 1 and count(dbs, Answer) > 20
+    # one round trip: no BEGIN or COMMIT around the statement, no liveness ping before it
+    assert statements.autocommit == [True] and pings == []
+    assert count(dbs, Response) == 2 and count(dbs, Answer) > 40
 
 
 CHANGES_BEHIND_THE_APP = {
@@ -150,3 +171,19 @@ def test_the_form_says_full_as_soon_as_the_last_place_is_taken(client, demo, dbs
     assert client.post(f"/f/{point.code}", data={**hidden, **valid_answers()}).status_code == 200
     after = client.get(f"/f/{point.code}").get_data(as_text=True)
     assert "Đã đủ số phiếu" in after and 'name="submission_id"' not in after
+
+
+@needs_postgresql
+def test_a_connection_the_database_dropped_is_replaced_without_losing_the_answer(app, client, demo, dbs):
+    """The one-statement store pings no connection before use: one found dead is retried once on a new one."""
+    point = _point(dbs)
+    for _ in range(2):
+        hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))
+        if _ == 1:  # the pooled connection of the first submission dies (a restart, an idle timeout)
+            with app.extensions["surveyapp.db.autocommit"].connect() as conn:
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            dbs.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            dbs.commit()
+        sent = client.post(f"/f/{point.code}", data={**hidden, **valid_answers()})
+        assert sent.status_code == 200 and "Cảm ơn" in sent.get_data(as_text=True)
+    assert count(dbs, Response) == 2

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from surveyapp import create_app
-from surveyapp.db import Base
+from surveyapp.db import Base, db
 from surveyapp.invitations.services import Person, add_invitations
 from surveyapp.models import RespondentGroup, Unit
 
@@ -39,7 +39,7 @@ def test_production_cookies_are_secure_and_https_is_pinned(monkeypatch, database
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert "max-age" in app.test_client().get("/login").headers["Strict-Transport-Security"]
-    app.extensions["surveyapp.db"].dispose()
+    db.dispose(app)
 
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from surveyapp import create_app
 from surveyapp.campaigns.services import campaign_by_key, progress
-from surveyapp.db import session
+from surveyapp.db import db, session
 from surveyapp.demo.fake import fill
 from surveyapp.invitations.services import Person, add_invitations, make_slips
 from surveyapp.models import Answer, Invitation, RespondentGroup, Response, Slip, Unit
@@ -52,7 +52,7 @@ def test_export_then_import_into_an_empty_database_scores_the_same(app, demo, db
         again = empty.test_cli_runner().invoke(args=["import-campaign", str(out)])
         assert again.exit_code == 1 and "đã có trong cơ sở dữ liệu này" in again.output
         s.close()
-    empty.extensions["surveyapp.db"].dispose()
+    db.dispose(empty)
 
 
 def test_import_refuses_other_files(app, runner, tmp_path):

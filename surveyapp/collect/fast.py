@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -106,12 +107,14 @@ def forget_points() -> None:
         _points.clear()
 
 
-def counter_point(s: Session, code: str) -> CounterPoint | None:
-    """The poster ``code`` resolves to, from memory if seen within ``POINT_TTL`` seconds."""
+def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | None:
+    """The poster ``code`` resolves to, from memory if seen within ``POINT_TTL`` seconds; else
+    asked through ``session()``, which is only called then."""
     now = time.monotonic()
     hit = _points.get(code)
     if hit is not None and hit[0] > now:
         return hit[1]
+    s = session()
     row = s.execute(
         select(
             CollectionPoint.id,
@@ -201,18 +204,18 @@ WITH door AS (
     WHERE p.id = :point_id AND p.active AND c.status = 'open' AND g.counter_access <> 'slips'
       AND g.questionnaire_version_id = :version_id
 ),
-bump AS (
-    UPDATE quota SET received = received + 1
+-- the quota row, locked until the statement's transaction ends: its latest count decides
+held AS (
+    SELECT received, target FROM quota
     WHERE group_id = :group_id AND unit_id = :unit_id AND EXISTS (SELECT 1 FROM door)
-      AND (NOT CAST(:stop AS boolean) OR received < target)
-    RETURNING received, target
+    FOR UPDATE
 ),
 stored AS (
     INSERT INTO response (submission_id, campaign_id, group_id, unit_id, questionnaire_version_id,
         collection_point_id, channel, answers_hash, started_at, submitted_at, status, over_quota, flags, device_hash,
         address_hash)
     SELECT :submission_id, :campaign_id, :group_id, :unit_id, :version_id, :point_id, 'counter', :answers_hash,
-        CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received > target FROM bump), false),
+        CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received >= target FROM held), false),
         concat_ws(' ', CAST(:flags_before AS text),
             -- counted up to the limit only, on the (hash, submitted_at) indexes
             CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM response
@@ -227,10 +230,16 @@ stored AS (
             CAST(:flags_after AS text)),
         CAST(:device_hash AS varchar), CAST(:address_hash AS varchar)
     WHERE EXISTS (SELECT 1 FROM door)
-      AND (EXISTS (SELECT 1 FROM bump)
+      AND (EXISTS (SELECT 1 FROM held WHERE NOT CAST(:stop AS boolean) OR received < target)
            OR NOT EXISTS (SELECT 1 FROM quota WHERE group_id = :group_id AND unit_id = :unit_id))
     ON CONFLICT DO NOTHING
     RETURNING id
+),
+-- counted only when the response went in (a retry of a stored submission id counts nothing)
+bump AS (
+    UPDATE quota SET received = received + 1
+    WHERE group_id = :group_id AND unit_id = :unit_id AND EXISTS (SELECT 1 FROM stored)
+    RETURNING received, target
 ),
 answers AS (
     INSERT INTO answer (response_id, question_id, subject_unit_id, value_code, value_num, value_text)
@@ -243,8 +252,8 @@ SELECT (SELECT id FROM stored) AS response_id, (SELECT received >= target FROM b
 """)
 
 
-def can_store_in_one_statement(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def can_store_in_one_statement(engine: Engine | None) -> bool:
+    return engine is not None and engine.dialect.name == "postgresql"
 
 
 def store_counter_response(
@@ -260,9 +269,10 @@ def store_counter_response(
     address_hash: str | None,
     now: datetime,
 ) -> bool:
-    """Store one poster response in one statement on ``conn`` (a Core connection: an ORM session
-    costs more than the statement); True if stored (the caller commits), False if anything stood
-    in the way (the caller rolls back and takes the general path to learn what)."""
+    """Store one poster response in one statement on ``conn``, a Core connection in autocommit
+    (:func:`surveyapp.db.make_autocommit_engine`): the statement is the whole transaction, one
+    round trip. True if stored; False if anything stood in the way, and then it changed nothing
+    (the caller takes the general path to learn what)."""
     found = conn.execute(
         _STORE,
         {

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from .. import ratelimit
@@ -80,12 +81,12 @@ def _limits(view):
 @bp.route("/f/<code>", methods=["GET", "POST"])
 @_limits
 def answer(code: str):
-    s = session()
-    point = counter_point(s, code)
+    point = counter_point(session, code)  # a poster seen a moment ago opens no database session
     if point is not None and point.takes_answers:
-        done = _answer_counter(s, point, code)
+        done = _answer_counter(point, code)
         if done is not None:
             return done
+    s = session()
     ctx = resolve_point(s, code)
     if ctx is None:
         fail("point_unknown", 404)
@@ -124,7 +125,7 @@ def invitation(code: str):
     return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
 
 
-def _answer_counter(s, point: CounterPoint, code: str):
+def _answer_counter(point: CounterPoint, code: str):
     """The common case of a poster (open, quota not full, a good submission) without the general
     path's queries; None when anything is unusual, and the general path (``_handle``) then decides."""
     form_class = build_form_class(point.questionnaire, {})
@@ -137,7 +138,7 @@ def _answer_counter(s, point: CounterPoint, code: str):
                 "drafts": False}  # fmt: skip
         return _fresh_form(_blank_page(_blank_key(page, point.content_hash), page, form_class), secret)
 
-    engine = db.engine
+    engine = db.autocommit_engine
     if not can_store_in_one_statement(engine) or set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
         return None
     parsed = read_submission_token(secret, request.form.get("submission_id", ""))
@@ -150,19 +151,24 @@ def _answer_counter(s, point: CounterPoint, code: str):
     device = request.cookies.get(DEVICE_COOKIE)
     now = datetime.now(UTC)
     flags = _flags(point, point.questionnaire, len(visible), rows, shown_at, now, recent_from_device=0)
-    with engine.connect() as conn:  # no ORM session: one statement, then commit or roll back
-        stored = store_counter_response(
-            conn, point, submission_id, shown_at, rows, now=now,
-            # the burst flags are counted inside the statement; the others keep flags_for's order around them
-            flags_before=[f for f in flags if f in ("too_fast", "straight_lining")],
-            flags_after=[f for f in flags if f == "off_hours"],
-            device_hash=quality.device_hash(secret, device) if device else None, address_hash=_address_hash(),
-        )  # fmt: skip
-        if not stored:
-            conn.rollback()
-            return None
-        conn.commit()
-    return _thanks(point, code, submission_id)
+    store = functools.partial(
+        store_counter_response, point=point, submission_id=submission_id, started_at=shown_at, rows=rows, now=now,
+        # the burst flags are counted inside the statement; the others keep flags_for's order around them
+        flags_before=[f for f in flags if f in ("too_fast", "straight_lining")],
+        flags_after=[f for f in flags if f == "off_hours"],
+        device_hash=quality.device_hash(secret, device) if device else None, address_hash=_address_hash(),
+    )  # fmt: skip
+    try:
+        with engine.connect() as conn:  # no ORM session: one statement, its own transaction
+            stored = store(conn)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # a connection the database had dropped (restarted, idle timeout); nothing was stored on it
+        # that a retry could store twice: the submission id is unique
+        with engine.connect() as conn:
+            stored = store(conn)
+    return _thanks(point, code, submission_id) if stored else None
 
 
 def _flags(ctx, questionnaire, asked: int, rows, shown_at, now, recent_from_device: int, recent_from_address: int = 0):
