@@ -5,8 +5,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# sync workers are the sturdiest; requests are short and the proxy buffers slow phones
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# one worker per core and one more: on 2 cores shared with PostgreSQL, 2 or 3 workers had the lowest
+# p99 and CPU per submission, 4 and 5 spent more switching between processes (bench/README.md,
+# 2026-11-22: p99 80 / 102 / 176 / 163 ms for 2 / 3 / 4 / 5 workers); requests are short and the
+# proxy buffers slow phones
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
 # one thread per worker measured best on 2 cores (bench/README.md: the GIL and five workers × four
 # threads cost more than they hid); raise it where the database is farther away

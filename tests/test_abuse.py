@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+import redis
 from sqlalchemy import select, update
 
+from surveyapp import create_app
+from surveyapp.db import db
 from surveyapp.models import CollectionPoint, Quota, Response, Unit
 
-from .conftest import count, hidden_fields
+from .conftest import STRICT_TOOLS, count, hidden_fields
 from .helpers import valid_answers
 
 
@@ -70,9 +76,6 @@ def test_the_counter_store_never_holds_an_address(app, demo, dbs):
 
 def test_answers_get_in_when_the_counter_store_is_down(database_url, demo, dbs):
     """Redis unreachable (nothing listens on port 1): the citizen's answer is stored all the same."""
-    from surveyapp import create_app
-    from surveyapp.db import db
-
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})  # fmt: skip
     try:
@@ -116,3 +119,70 @@ def test_a_busy_counter_is_not_flagged_by_address():
 
     assert not address_flag(17) and not address_flag(29)
     assert address_flag(30)
+
+
+REDIS_URL = os.environ.get("SURVEYAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_app(database_url, demo):
+    """The app counting in a real Redis, as in production (database 14, emptied before and after)."""
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        store.ping()
+    except redis.ConnectionError:
+        message = f"Redis does not answer at {REDIS_URL} (production's rate-limit store): apt-get install redis-server"
+        if STRICT_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    store.flushdb()
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_PER_DEVICE": "3 per hour",
+                      "RATELIMIT_PER_ADDRESS": "300 per hour"})  # fmt: skip
+    yield app, store
+    store.flushdb()
+    store.close()
+    db.dispose(app)
+
+
+def _submit(phone, code: str) -> int:
+    html = phone.get(f"/f/{code}", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_data(as_text=True)
+    return phone.post(f"/f/{code}", data={**hidden_fields(html), **valid_answers()},
+                      environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code  # fmt: skip
+
+
+def test_both_counters_go_to_redis_in_one_round_trip(redis_app, dbs, monkeypatch):
+    app, store = redis_app
+    code = _point(dbs).code
+    sends = []
+    original = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, command, *a, **k: sends.append(command) or original(self, command, *a, **k))  # fmt: skip
+    script = app.test_client()  # one phone keeping its cookies
+    statuses = []
+    for i in range(5):
+        sends.clear()
+        statuses.append(_submit(script, code))
+        # once connected and the script loaded (the first time): the phone's and the address's
+        # counters in one round trip per submission
+        assert i == 0 or len(sends) == 1, sends
+    assert statuses == [200, 200, 200, 429, 429]
+    keys = sorted(store.keys("*"))
+    assert len(keys) == 2 and not any(b"203.0.113" in key for key in keys)  # salted hashes only
+    # every counter counted, spent or not, with the window's expiry set as limits itself sets it
+    assert [int(store.get(key)) for key in keys] == [5, 5]
+    assert all(0 < store.ttl(key) <= 3600 for key in keys)
+    assert count(dbs, Response) == 3
+
+
+def test_a_redis_that_forgot_the_script_still_counts_once(redis_app, dbs):
+    """After a Redis restart its script cache is empty: the pipelined call fails as a whole, limits
+    loads the script, and each counter is counted once, not twice."""
+    app, store = redis_app
+    code = _point(dbs).code
+    store.script_flush()
+    assert _submit(app.test_client(), code) == 200
+    assert sorted(int(store.get(key)) for key in store.keys("*")) == [1, 1]
+    store.script_flush()
+    assert _submit(app.test_client(), code) == 200  # a new phone, the same address
+    assert sorted(int(store.get(key)) for key in store.keys("*")) == [1, 1, 2]

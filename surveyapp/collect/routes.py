@@ -68,9 +68,9 @@ def _limits(view):
             config = current_app.config
             address = _address_hash()
             device = request.cookies.get(DEVICE_COOKIE) or f"none:{address}"
-            if not (
-                ratelimit.allow("device", device, config["RATELIMIT_PER_DEVICE"])
-                and ratelimit.allow("address", address, config["RATELIMIT_PER_ADDRESS"])
+            if not ratelimit.allow_all(
+                ("device", device, config["RATELIMIT_PER_DEVICE"]),
+                ("address", address, config["RATELIMIT_PER_ADDRESS"]),
             ):
                 fail("rate_limited", 429)
         return view(*args, **kwargs)
