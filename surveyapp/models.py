@@ -288,8 +288,8 @@ class Response(Base):
         CheckConstraint("(channel = 'paper') = (paper_number IS NOT NULL)", name="paper_number"),
         Index("ix_response_campaign_group_unit", "campaign_id", "group_id", "unit_id"),
         # the burst flags count a phone's or an address's recent responses at every submission
-        Index("ix_response_device_recent", "device_hash", "submitted_at"),
-        Index("ix_response_address_recent", "address_hash", "submitted_at"),
+        Index("ix_response_device_recent", "device_hash", "campaign_id", "submitted_at"),
+        Index("ix_response_address_recent", "address_hash", "campaign_id", "submitted_at"),
         UniqueConstraint("campaign_id", "paper_number"),
     )
 

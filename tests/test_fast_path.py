@@ -3,6 +3,8 @@ submission stored in one statement on PostgreSQL, and never a response let throu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import create_engine, event, select, text
 
@@ -187,3 +189,46 @@ def test_a_connection_the_database_dropped_is_replaced_without_losing_the_answer
         sent = client.post(f"/f/{point.code}", data={**hidden, **valid_answers()})
         assert sent.status_code == 200 and "Cảm ơn" in sent.get_data(as_text=True)
     assert count(dbs, Response) == 2
+
+
+def _plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@needs_postgresql
+def test_the_burst_counts_read_at_most_their_cap_however_busy_the_address(app, demo, dbs):
+    """A counter's Wi-Fi sends thousands of responses from one address; counting its recent ones
+    at each submission must read no more than the cap, in the prepared (generic) plan the workers
+    use and without fresh statistics (the index covers hash, campaign and time)."""
+    point = _point(dbs)
+    campaign_id = dbs.scalar(text("SELECT campaign_id FROM respondent_group WHERE id = :g"), {"g": point.group_id})
+    dbs.execute(
+        text("""
+        INSERT INTO response (submission_id, campaign_id, group_id, unit_id, questionnaire_version_id, channel,
+            answers_hash, submitted_at, status, over_quota, flags, address_hash, device_hash)
+        SELECT 'busy-' || i, :campaign, g.id, :unit, g.questionnaire_version_id, 'counter', 'h',
+            now() - i * interval '10 milliseconds', 'valid', false, '', 'wifi', 'phone-' || i
+        FROM generate_series(1, 20000) AS i, respondent_group g WHERE g.id = :group
+        """),
+        {"campaign": campaign_id, "unit": point.unit_id, "group": point.group_id},
+    )
+    dbs.commit()
+    now = datetime.now(UTC)
+    params = {
+        "point_id": point.id, "version_id": 0, "group_id": point.group_id, "unit_id": point.unit_id,
+        "campaign_id": campaign_id, "stop": False, "submission_id": "probe", "answers_hash": "h", "started_at": None,
+        "now": now, "flags_before": None, "flags_after": None, "device_hash": "phone-1", "since": now - timedelta(hours=1),
+        "burst_limit": 3, "address_hash": "wifi", "address_since": now - timedelta(minutes=10),
+        "address_burst_limit": 30, "answers": "[]",
+    }  # fmt: skip
+    with app.extensions["surveyapp.db"].connect() as conn:
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        plan = conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + fast._STORE.text), params).scalar()
+        conn.rollback()
+    nodes = list(_plan_nodes(plan[0]["Plan"]))
+    on_response = [n for n in nodes if n.get("Relation Name") == "response" and "Scan" in n["Node Type"]]
+    assert on_response and not any(n["Node Type"] == "BitmapAnd" for n in nodes)
+    # 20,000 rows match the address: each count stops at its cap (3 for the phone, 30 for the address)
+    assert all(n["Actual Rows"] * n["Actual Loops"] + n.get("Rows Removed by Filter", 0) <= 30 for n in on_response)

@@ -217,7 +217,7 @@ stored AS (
     SELECT :submission_id, :campaign_id, :group_id, :unit_id, :version_id, :point_id, 'counter', :answers_hash,
         CAST(:started_at AS timestamptz), :now, 'valid', COALESCE((SELECT received >= target FROM held), false),
         concat_ws(' ', CAST(:flags_before AS text),
-            -- counted up to the limit only, on the (hash, submitted_at) indexes
+            -- counted up to the limit only, on the (hash, campaign_id, submitted_at) indexes
             CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM response
                         WHERE device_hash = CAST(:device_hash AS varchar) AND submitted_at >= :since
                           AND campaign_id = :campaign_id LIMIT :burst_limit) AS recent) >= :burst_limit

@@ -352,7 +352,7 @@ def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
 
 def _recent(s: Session, campaign_id: int, column, value: str | None, within: timedelta, cap: int) -> int:
     """How many responses to the campaign carry ``value`` in ``column`` within ``within``, counted
-    up to ``cap`` only: one (column, submitted_at) index range, however busy the address."""
+    up to ``cap`` only: one (column, campaign_id, submitted_at) index range, however busy the address."""
     if value is None:
         return 0
     since = datetime.now(UTC) - within
