@@ -37,7 +37,8 @@ def setup(extra: str) -> None:
     stamp = VENV / f".installed-{extra or 'app'}"
     if stamp.exists() and stamp.read_text() == digest:
         return
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    # the venv module seeds an old pip and setuptools (65.5 on Python 3.11: CVE-2025-47273 and older)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools>=78.1.1")
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{extra}]" if extra else ".")
     stamp.write_text(digest)
 
