@@ -23,7 +23,6 @@ from flask import Flask, current_app
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from redis.exceptions import NoScriptError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +57,8 @@ def allow_all(*hits: tuple[str, str, str]) -> bool:
 
 def _incr_together(storage: RedisStorage, keys: list[tuple[str, int]]) -> list[int]:
     """What ``storage.incr(key, expiry)`` does for each key, in one pipelined round trip."""
+    from redis.exceptions import NoScriptError  # redis is installed with the production extra only
+
     script = storage.lua_incr_expire
     pipe = storage.get_connection().pipeline(transaction=False)
     for key, expiry in keys:

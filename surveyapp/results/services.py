@@ -115,7 +115,7 @@ def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
                     func.max(case((Answer.question_id == q, Answer.value_num))).label(f"v{i}")
                     for i, q in enumerate(item_ids)
                 )
-            )  # fmt: skip
+            )
             .join(Response, Answer.response_id == Response.id)
             .where(
                 Response.group_id == group.id,
