@@ -3,6 +3,7 @@ submission stored in one statement on PostgreSQL, and never a response let throu
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -232,3 +233,28 @@ def test_the_burst_counts_read_at_most_their_cap_however_busy_the_address(app, d
     assert on_response and not any(n["Node Type"] == "BitmapAnd" for n in nodes)
     # 20,000 rows match the address: each count stops at its cap (3 for the phone, 30 for the address)
     assert all(n["Actual Rows"] * n["Actual Loops"] + n.get("Rows Removed by Filter", 0) <= 30 for n in on_response)
+
+
+def _without_tokens(html: str) -> str:
+    fields = hidden_fields(html)
+    return html.replace(fields["csrf_token"], "CSRF").replace(fields["submission_id"], "SUBMISSION")
+
+
+def test_a_phone_gets_the_form_gzipped_whole_and_can_send_it(client, demo, dbs):
+    """The form is compressed from a head compressed once per poster: the result must be one
+    valid gzip stream, the same page as sent uncompressed, with this visitor's own tokens."""
+    point = _point(dbs)
+    plain = client.get(f"/f/{point.code}")
+    pages = []
+    for _ in range(2):
+        sent = client.get(f"/f/{point.code}", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert sent.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in sent.headers["Vary"]
+        pages.append(gzip.decompress(sent.data).decode("utf-8"))
+    assert _without_tokens(pages[0]) == _without_tokens(pages[1]) == _without_tokens(plain.get_data(as_text=True))
+    assert pages[0].rstrip().endswith("</html>")
+    assert hidden_fields(pages[0])["submission_id"] != hidden_fields(pages[1])["submission_id"]
+    answered = client.post(f"/f/{point.code}", data={**hidden_fields(pages[1]), **valid_answers()})
+    assert answered.status_code == 200 and "Cảm ơn" in answered.get_data(as_text=True)
+    assert count(dbs, Response) == 1
+    # no gzip asked, none sent
+    assert "Content-Encoding" not in client.get(f"/f/{point.code}", headers={"Accept-Encoding": "identity"}).headers
