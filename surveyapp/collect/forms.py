@@ -127,7 +127,7 @@ def make_field(q: Question) -> Field:
     choices = [SelectChoice(o.code, o.label) for o in q.choices()]
     match q.type:
         case QuestionType.SINGLE | QuestionType.YESNO | QuestionType.SCALE:
-            return CodeRadioField(q.label, choices=choices, codes=frozenset(o.code for o in q.choices()))
+            return CodeRadioField(q.label, choices=choices, codes=q.codes)
         case QuestionType.MULTIPLE:
             return MultiCheckboxField(q.label, choices=choices)
         case QuestionType.NUMBER:

@@ -20,7 +20,7 @@ from ..db import db, session
 from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp, quality
-from .fast import CounterPoint, can_store_in_one_statement, counter_point, forget_points, store_counter_response
+from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
 from .forms import build_form_class, quick_check, rows_of
 from .services import (
     FormContext,
@@ -269,8 +269,6 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     )
     if outcome is Outcome.STORED:
         s.commit()
-    elif outcome is Outcome.QUOTA_FULL:
-        forget_points()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
         return _thanks(ctx, draft_key, submission_id)
     return notice(*OUTCOME_PAGES[outcome])

@@ -43,8 +43,14 @@ from .quality import ADDRESS_WINDOW
 #: a form may be answered (or a saved draft resent) for this long after it was first shown
 SUBMISSION_MAX_AGE = 3 * 24 * 3600
 
-#: called when a stored response takes a quota's last place (fast.py forgets its posters then)
+#: called when a quota is found full: a stored response took its last place, or one was refused
+#: for it (fast.py forgets its posters then)
 on_quota_filled: list = []
+
+
+def _quota_filled() -> None:
+    for listener in on_quota_filled:
+        listener()
 
 
 @lru_cache(maxsize=64)
@@ -290,12 +296,12 @@ def store_response(
         )
         if has_quota and stop:
             s.rollback()
+            _quota_filled()
             return Outcome.QUOTA_FULL
     else:
         response.over_quota = counted.received > counted.target
         if counted.received >= counted.target:
-            for listener in on_quota_filled:
-                listener()
+            _quota_filled()
 
     if rows:  # one statement for all answers: on the table, not the ORM entity, whose "bulk" insert
         # splits the rows into a statement per run of rows with the same values left NULL
