@@ -258,3 +258,17 @@ def test_a_phone_gets_the_form_gzipped_whole_and_can_send_it(client, demo, dbs):
     assert count(dbs, Response) == 1
     # no gzip asked, none sent
     assert "Content-Encoding" not in client.get(f"/f/{point.code}", headers={"Accept-Encoding": "identity"}).headers
+
+
+def test_a_refusal_for_a_full_quota_makes_the_form_say_so_at_once(client, demo, dbs, database_url):
+    """Another server filled the quota: the first refused submission makes this one forget what it
+    remembered, so the next visitor sees "full" at once rather than after POINT_TTL."""
+    point = _point(dbs)
+    hidden = hidden_fields(client.get(f"/f/{point.code}").get_data(as_text=True))  # now remembered
+    other = create_engine(database_url)
+    with other.begin() as conn:
+        conn.execute(text("UPDATE quota SET target = 1, received = 1"))
+    other.dispose()
+    assert client.post(f"/f/{point.code}", data={**hidden, **valid_answers()}).status_code == 409
+    shown = client.get(f"/f/{point.code}").get_data(as_text=True)  # well within POINT_TTL
+    assert "Đã đủ số phiếu" in shown and 'name="submission_id"' not in shown
