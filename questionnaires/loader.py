@@ -33,7 +33,7 @@ from .model import (
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CRITERION_PATTERN = re.compile(r"^\d+(\.\d+)*$")
 TOP_KEYS = ("id", "version", "title", "intro", "aspects", "scales", "sections")
-SECTION_KEYS = ("id", "title", "questions")
+SECTION_KEYS = ("id", "title", "intro", "questions")
 QUESTION_KEYS = (
     "id",
     "type",
@@ -90,6 +90,12 @@ def content_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def dump_definition(data: Any) -> str:
+    """The YAML text of a definition held as plain data (the builder's drafts, an imported
+    XLSForm): block style, Vietnamese as written, keys in the order the format documents."""
+    return yaml.safe_dump(_plain(data), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+
+
 def load_questionnaire(path: str | Path) -> Questionnaire:
     """Read, validate and return the questionnaire defined in ``path``."""
     path = Path(path)
@@ -112,6 +118,22 @@ def load_text(text: str, filename: str = "<văn bản>") -> Questionnaire:
     except yaml.YAMLError as exc:
         raise DefinitionError([DefinitionProblem("yaml_syntax", filename, params={"detail": str(exc)})]) from None
     return _Validator(filename).build(data)
+
+
+def _declared_ids(data: Any) -> set:
+    """Every question id written anywhere in the document (to tell "later" from "missing")."""
+    ids: set = set()
+
+    def walk(questions: Any) -> None:
+        for q in questions if isinstance(questions, list) else []:
+            if isinstance(q, dict):
+                ids.add(q.get("id"))
+                walk(q.get("items"))
+
+    for section in data.get("sections") or [] if isinstance(data.get("sections"), list) else []:
+        if isinstance(section, dict):
+            walk(section.get("questions"))
+    return ids
 
 
 class _Validator:
@@ -196,6 +218,7 @@ class _Validator:
         intro = self.text(data, "intro", required=False)
         self.read_aspects(data)
         self.read_scales(data)
+        self.declared = _declared_ids(data)
         sections = self.read_sections(data)
         if self.problems:
             raise DefinitionError(self.problems)
@@ -259,11 +282,12 @@ class _Validator:
                 self.problem("duplicate_section", raw.line, value=sid)
             section_ids.add(sid)
             title = self.text(raw, "title")
+            section_intro = self.text(raw, "intro", required=False)
             raw_questions = self.listing(raw, "questions")
             if not raw_questions:
                 self.problem("no_questions", raw.line, section=sid or title)
             questions = [q for q in (self.read_question(rq) for rq in raw_questions) if q]
-            sections.append(Section(sid or "", title or "", tuple(questions)))
+            sections.append(Section(sid or "", title or "", tuple(questions), intro=section_intro))
         return sections
 
     def read_question(
@@ -407,9 +431,13 @@ class _Validator:
         answers = frozenset(str(a) for a in cond["answers"])
         target = (siblings or {}).get(target_id) or self.seen.get(target_id)
         if target is None:
-            if target_id in self.seen_lines:
+            if target_id == raw.get("id"):
+                self.problem("show_if_self", raw.line, qid)
+            elif target_id in self.seen_lines:
                 # declared but not usable here (e.g. a rate_units parent)
                 self.problem("show_if_bad_target", raw.line, qid, value=target_id)
+            elif target_id in self.declared:
+                self.problem("show_if_later_question", raw.line, qid, value=target_id)
             else:
                 self.problem("show_if_missing_question", raw.line, qid, value=target_id)
             return None

@@ -112,6 +112,7 @@ class Section:
     id: str
     title: str
     questions: tuple[Question, ...]
+    intro: str | None = None  #: a paragraph shown under the section's title
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .authoring import bp as authoring_bp
     from .campaigns import bp as campaigns_bp
     from .collect import bp as collect_bp
     from .invitations import bp as invitations_bp
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(setup_bp)
+    app.register_blueprint(authoring_bp)
 
     from .cli import register_commands
 

@@ -126,6 +126,29 @@ class QuestionnaireVersion(Base):
     )
 
 
+class QuestionnaireDraft(Base):
+    """A questionnaire being written in the builder; publishing it stores the next version.
+
+    A draft is edited freely; published versions never change (answers keep the form they
+    answered). One draft per questionnaire code at a time.
+    """
+
+    __tablename__ = "questionnaire_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the code it publishes under: a new questionnaire's, or the next version of one of the province's
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the definition as YAML text, in the format of questionnaires/FORMAT.md
+    source: Mapped[str] = mapped_column(Text)
+    #: the version it was copied from, if any (shown in the library, used for "what changed")
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_version.id"))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    based_on: Mapped[QuestionnaireVersion | None] = relationship()
+
+
 class Campaign(Base):
     __tablename__ = "campaign"
 

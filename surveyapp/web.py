@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, current_app, render_template, request
@@ -147,8 +148,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+#: Vietnam keeps UTC+7 all year (no summer time), so a fixed offset is Asia/Ho_Chi_Minh
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """A stored time as staff read it: Vietnam time, dd/mm/yyyy HH:MM."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite gives naive UTC back
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_date(value: datetime | None) -> str:
+    return vn_datetime(value)[:10]
+
+
 def init_app(app: Flask) -> None:
     """Register after ``compress.init_app``: after_request hooks run last-registered first."""
+    app.jinja_env.filters.update(vn_datetime=vn_datetime, vn_date=vn_date)
     if app.config.get("LOG_JSON"):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())

@@ -159,7 +159,7 @@ def _replace(old: str, new: str) -> str:
         ),
         pytest.param(
             _replace("label: Câu một", "label: Câu một\n        show_if: {question: q2, answers: [1]}"),
-            ["câu “q1”: điều kiện hiển thị trỏ tới câu hỏi “q2” không có trong phiếu"],
+            ["câu “q1”: điều kiện hiển thị phải trỏ tới một câu hỏi đứng trước, câu “q2” nằm sau câu này"],
             id="skip-forward-reference",
         ),
         pytest.param(

@@ -1,0 +1,33 @@
+/* The questionnaire builder, improved when scripts run: only the fields of the chosen question
+   type and the answers of the question a skip rule looks at are shown, and the preview reloads
+   after each save. Without it every block shows with a heading saying when it applies. */
+(function () {
+  "use strict";
+  var type = document.getElementById("qtype");
+  if (type) {
+    var blocks = document.querySelectorAll(".tblock");
+    var showType = function () {
+      blocks.forEach(function (b) { b.hidden = b.dataset.types.split(" ").indexOf(type.value) < 0; });
+    };
+    type.addEventListener("change", showType);
+    showType();
+  }
+  var cond = document.getElementById("cond-q");
+  if (cond) {
+    var sets = document.querySelectorAll("fieldset.cond");
+    var showCond = function () {
+      sets.forEach(function (f) { f.hidden = f.dataset.for !== cond.value; });
+    };
+    cond.addEventListener("change", showCond);
+    showCond();
+  }
+  document.querySelectorAll("form").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      var b = f.querySelector("button"); if (b) { setTimeout(function () { b.disabled = true; }, 0); }
+    });
+  });
+  if (location.hash) {
+    var el = document.getElementById(location.hash.slice(1));
+    if (el) el.scrollIntoView({block: "start"});
+  }
+})();
