@@ -338,8 +338,8 @@ class _Reader:
             kind = row.get("type")
             parts = kind.split()
             base = parts[0].lower() if parts else ""
-            base = {"begin": "begin_" + (parts[1].lower() if len(parts) > 1 else ""),
-                    "end": "end_" + (parts[1].lower() if len(parts) > 1 else "")}.get(base, base)  # fmt: skip
+            if base in ("begin", "end") and len(parts) == 2:  # "begin group", "end repeat"
+                base = f"{base}_{parts[1].lower()}"
             for column in UNSUPPORTED_COLUMNS:
                 if row.get(column):
                     self.bad(row, f"cột “{column}” chưa được hỗ trợ.")
@@ -460,7 +460,7 @@ class _Reader:
         if is_required != (kind not in ("text", "longtext")):
             question["required"] = is_required
         order = ("id", "type", "label", "help", "required", "options", "scale", "aspect", "criterion", "min", "max",
-                 "integer", "max_length", "show_if", "items", "units")  # fmt: skip
+                 "integer", "max_length", "show_if", "items", "units", "_list")  # fmt: skip
         return {k: question[k] for k in order if k in question}
 
     def choice_question(self, row: _Row, question: dict, base: str, list_name: str, section: dict | None) -> str:

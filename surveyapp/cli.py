@@ -42,6 +42,10 @@ def _tsv(*values) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from .authoring.cli import questionnaire_group
+
+    app.cli.add_command(questionnaire_group)
+
     @app.cli.group("db", help="Cơ sở dữ liệu: tạo và nâng cấp bảng (Alembic).")
     def db_group() -> None:
         pass

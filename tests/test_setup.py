@@ -122,7 +122,9 @@ def test_home_affairs_sets_up_and_runs_a_campaign_through_the_web(admin, dbs, ru
     assert created.status_code == 302 and created.headers["Location"].endswith("/admin/c/hon-quan-2026/setup")
     setup = "/admin/c/hon-quan-2026/setup"
     page = admin.get(setup).get_data(as_text=True)
-    versions = dict((title, vid) for vid, title in re.findall(r'<option value="(\d+)">([^<]+) \(phiên bản 1\)</option>', page))
+    versions = dict(
+        (title, vid) for vid, title in re.findall(r'<option value="(\d+)">([^<]+) \(phiên bản 1\)</option>', page)
+    )
     citizen_v = versions["Phiếu khảo sát sự hài lòng của người dân, tổ chức"]
     leader_v = versions["Phiếu lấy ý kiến lãnh đạo về kết quả cải cách hành chính"]
     council_v = versions["Phiếu lấy ý kiến đại biểu Hội đồng nhân dân về cải cách hành chính"]

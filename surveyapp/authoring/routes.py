@@ -7,7 +7,7 @@ import io
 import re
 from types import SimpleNamespace
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -455,8 +455,19 @@ def _phone_form(questionnaire):
         form.validate()
         errors = form.error_count
     form.submission_id.data = "xem-truoc"
-    return render_template("collect/form.html", form=form, errors=errors, ctx=ctx, questionnaire=questionnaire,
+    html = render_template("collect/form.html", form=form, errors=errors, ctx=ctx, questionnaire=questionnaire,
                            units=units, action="", draft_key="xem-truoc", drafts=False, preview=True)  # fmt: skip
+    return _frameable(html)
+
+
+def _frameable(html: str):
+    """A page the builder shows in its phone frame: framing by our own pages only."""
+    response = make_response(html)
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'"
+    )
+    return response
 
 
 # -- a group's questionnaire ------------------------------------------------------------------------

@@ -68,15 +68,16 @@ class LibraryEntry:
         return self.versions[0] if self.versions else None
 
 
+def answer_counts_by_version(s: Session) -> dict[int, int]:
+    """How many responses answered each questionnaire version (one GROUP BY)."""
+    query = select(Response.questionnaire_version_id, func.count()).group_by(Response.questionnaire_version_id)
+    return {version_id: n for version_id, n in s.execute(query)}
+
+
 def library(s: Session) -> list[LibraryEntry]:
     """Every questionnaire code with its versions, how many answers each has and who uses it:
     three queries whatever the size of the library."""
-    answers = {
-        version_id: n
-        for version_id, n in s.execute(
-            select(Response.questionnaire_version_id, func.count()).group_by(Response.questionnaire_version_id)
-        )
-    }
+    answers = answer_counts_by_version(s)
     uses: dict[int, list] = defaultdict(list)
     for group, campaign in s.execute(
         select(RespondentGroup, Campaign)

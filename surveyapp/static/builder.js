@@ -12,6 +12,16 @@
     type.addEventListener("change", showType);
     showType();
   }
+  // "new scale" and "new aspect" fields only when asked for
+  [["scale", "scale_labels"], ["aspect", "aspect_new"]].forEach(function (pair) {
+    var select = document.querySelector('select[name="' + pair[0] + '"]');
+    var field = document.querySelector('[name="' + pair[1] + '"]');
+    if (!select || !field) return;
+    var label = field.closest("label");
+    var sync = function () { label.hidden = select.value !== "__new__"; };
+    select.addEventListener("change", sync);
+    sync();
+  });
   var cond = document.getElementById("cond-q");
   if (cond) {
     var sets = document.querySelectorAll("fieldset.cond");
