@@ -1,0 +1,155 @@
+"""A Home Affairs officer makes this year's questionnaire in the web, in a real headless Chromium,
+and a phone answers it: no file is edited anywhere."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp.models import Answer, CollectionPoint, QuestionnaireVersion, RespondentGroup, Response, Unit
+
+from .conftest import ARTIFACTS
+from .test_browser import PHONE, browser  # noqa: F401 (the fixture)
+
+DESKTOP = {"width": 1366, "height": 900}
+
+RULES = """id: xa_2026
+title: Điểm điều tra xã hội học cấp xã 2026
+component_total: 2
+criteria:
+  - code: "8.1.3"
+    name: Hài lòng tại Bộ phận một cửa
+    max: 2
+    method: share
+    sources:
+      - {group: dan, questions: [overall_satisfaction, SCALE]}
+"""
+
+
+@pytest.mark.browser
+def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo, dbs):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill('input[name="username"]', demo.admin_username)
+    page.fill('input[name="password"]', demo.admin_password)
+    page.click("button.btn")
+
+    # the library: copy the citizen questionnaire into a new draft
+    page.click("text=Phiếu hỏi")
+    page.locator("#p-citizen_counter").get_by_role("button", name="Sao chép thành phiếu mới").click()
+    assert "/admin/questionnaires/d/" in page.url
+    code = page.url.rsplit("/", 1)[1].split("?")[0]
+
+    # reword a question
+    page.locator("#q-visits").get_by_role("link", name="Sửa").click()
+    page.fill("#edit textarea[name=label]", "Ông/bà đã phải đến cơ quan mấy lần cho thủ tục này?")
+    page.click("#edit button[value=save]")
+    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+
+    # a new question with a new option list
+    section = page.locator("#s-about")
+    section.locator("summary", has_text="Thêm câu hỏi").click()
+    section.locator(".addq input[name=label]").fill("Ai giới thiệu ông/bà trả lời phiếu này?")
+    section.locator(".addq select[name=type]").select_option("single")
+    section.locator(".addq button").click()
+    labels = page.locator("#edit input[name=opt_label]")
+    codes = page.locator("#edit input[name=opt_code]")
+    for i, text in enumerate(["Tự quét mã QR", "Cán bộ giới thiệu", "Người thân"]):
+        labels.nth(i).fill(text)
+        codes.nth(i).fill("")
+    page.click("#edit button[value=save]")
+    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+    new_single = page.url.split("q=")[1].split("#")[0]
+
+    # a scale question shown only when a civil servant introduced the form
+    section = page.locator("#s-result")
+    section.locator("summary", has_text="Thêm câu hỏi").click()
+    section.locator(".addq input[name=label]").fill("Cán bộ giới thiệu có lịch sự, không ép buộc không?")
+    section.locator(".addq select[name=type]").select_option("scale")
+    section.locator(".addq button").click()
+    page.select_option("#cond-q", new_single)
+    page.locator("fieldset.cond:visible").get_by_label("Cán bộ giới thiệu").check()
+    page.select_option("#edit select[name=aspect]", "civil_servant")
+    page.click("#edit button[value=save]")
+    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+    scale_id = page.url.split("q=")[1].split("#")[0]
+    page.screenshot(path=str(ARTIFACTS / "builder-1366.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(ARTIFACTS / "builder-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
+
+    # the preview beside the editor is the phone form, with the new question
+    frame = page.frame_locator("aside.phone iframe")
+    assert frame.locator(f"#f-q_{new_single}").count() == 1
+
+    page.get_by_role("button", name="Xuất bản phiên bản 1").click()
+    assert page.locator("p.ok", has_text="Đã xuất bản").is_visible()
+    version = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == code))
+    assert version is not None and version.version == 1
+
+    # a new campaign with a new group answering it
+    today = date.today()
+    page.goto(f"{live_server}/admin/campaigns/new")
+    page.fill("input[name=name]", "Điều tra XHH cấp xã năm 2026")
+    page.fill("input[name=key]", "xa-2026")
+    page.fill("input[name=year]", str(today.year))
+    page.select_option("select[name=scope]", "HDG-NGG")
+    page.fill("input[name=starts_on]", today.isoformat())
+    page.fill("input[name=ends_on]", (today + timedelta(days=30)).isoformat())
+    page.click("button.btn")
+    page.fill("form[action$='/groups'] input[name=code]", "dan")
+    page.fill("form[action$='/groups'] input[name=name]", "Người dân tại Bộ phận một cửa")
+    page.select_option("form[action$='/groups'] select[name=version]", str(version.id))
+    page.select_option("form[action$='/groups'] select[name=mode]", "counter")
+    page.click("form[action$='/groups'] button.btn")
+    assert page.locator("text=Đã thêm nhóm đối tượng.").is_visible()
+    page.fill("textarea[name=rules]", RULES.replace("SCALE", scale_id))
+    page.click("form[action$='/rules'] button.btn")
+    assert page.locator("text=Đã lưu quy tắc tính điểm.").is_visible(), page.locator(".alert").all_inner_texts()
+    page.goto(f"{live_server}/admin/c/xa-2026/plan")
+    page.fill("#plan_text", "groups:\n  - {group: dan, units: {under: HDG-NGG}, method: fixed, per_unit: 5}\n")
+    page.click("button[value=preview]")
+    page.click("button[value=apply]")
+    page.goto(f"{live_server}/admin/c/xa-2026/setup")
+    page.click("button[value=open]")
+    assert page.locator("text=Đã mở đợt khảo sát.").is_visible()
+
+    # a phone answers the new questionnaire at a commune's counter
+    point = dbs.scalars(
+        select(CollectionPoint).join(RespondentGroup).join(Unit)
+        .where(RespondentGroup.code == "dan", Unit.code == "HDG-NGG-05")
+    ).one()  # fmt: skip
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2).new_page()
+    phone.goto(f"{live_server}/f/{point.code}")
+    assert "Ông/bà đã phải đến cơ quan mấy lần cho thủ tục này?" in phone.content()
+    assert not phone.is_visible(f"#f-q_{scale_id}")
+    phone.check(f'input[name="q_{new_single}"][value="can_bo_gioi_thieu"]')
+    assert phone.is_visible(f"#f-q_{scale_id}")
+    phone.check('input[name="q_procedure_field"][value="land"]')
+    phone.check('input[name="q_respondent_kind"][value="person"]')
+    phone.check('input[name="q_submit_channel"][value="counter"]')
+    phone.fill('input[name="q_visits"]', "1")
+    for name in phone.eval_on_selector_all(".q-scale:not(.hid)", "els => els.map(e => e.id.slice(2))"):
+        phone.check(f'input[name="{name}"][value="5"]')
+    phone.check('input[name="q_unofficial_payment"][value="no"]')
+    phone.check('input[name="q_on_time"][value="yes"]')
+    phone.check('input[name="q_gave_feedback"][value="no"]')
+    phone.click("button.send")
+    phone.wait_for_selector("#thanks")
+    stored = dbs.scalars(select(Response).where(Response.questionnaire_version_id == version.id)).one()
+    answer = dbs.scalar(select(Answer).where(Answer.response_id == stored.id, Answer.question_id == scale_id))
+    assert answer.value_num == 5
+
+    # the points appear
+    page.goto(f"{live_server}/admin/c/xa-2026/results")
+    assert "Hài lòng tại Bộ phận một cửa" in page.content()
+    unit = dbs.get(Unit, point.unit_id)
+    row = page.locator("table tr", has_text=unit.name).first
+    # the one unit with an answer has every answer positive: the whole 2 points
+    assert row.locator("td.r").nth(1).inner_text() == "2,00"
+    page.screenshot(path=str(ARTIFACTS / "builder-results-1366.png"), full_page=True)
