@@ -28,6 +28,14 @@ criteria:
 """
 
 
+def _no_axe_violations(page) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    found = [(v["id"], v["help"], len(v["nodes"])) for v in result.response["violations"]]
+    assert not found, f"{page.url}: {found}"
+
+
 @pytest.mark.browser
 def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo, dbs):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
@@ -87,10 +95,18 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     frame = page.frame_locator("aside.phone iframe")
     assert frame.locator(f"#f-q_{new_single}").count() == 1
 
+    _no_axe_violations(page)  # the builder with a question open
+    page.goto(f"{live_server}/admin/questionnaires")
+    _no_axe_violations(page)
+    page.goto(f"{live_server}/admin/questionnaires/d/{code}")
     page.get_by_role("button", name="Xuất bản phiên bản 1").click()
     assert page.locator("p.ok", has_text="Đã xuất bản").is_visible()
     version = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == code))
     assert version is not None and version.version == 1
+    page.goto(f"{live_server}/admin/questionnaires/v/{version.id}")
+    _no_axe_violations(page)
+    page.goto(f"{live_server}/admin/c/{demo.campaign_key}/g/citizen/questionnaire?version={version.id}")
+    _no_axe_violations(page)
 
     # a new campaign with a new group answering it
     today = date.today()
