@@ -323,6 +323,10 @@ class QuestionEdit:
     units: str | None = None
     show_if_question: str | None = None
     show_if_answers: list[str] = field(default_factory=list)
+    #: language -> {"label": …, "help": …}; an empty text means no translation
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: language -> the options' labels, in the order of ``options``
+    option_translations: dict[str, list[str]] = field(default_factory=dict)
 
 
 def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
@@ -340,7 +344,7 @@ def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
         new["criterion"] = edit.criterion.strip()
     match edit.qtype:
         case QuestionType.SINGLE | QuestionType.MULTIPLE:
-            new["options"] = _options(edit.options)
+            new["options"] = []
         case QuestionType.SCALE:
             if edit.scale and edit.scale != SATISFACTION_5.name:
                 new["scale"] = edit.scale
@@ -360,18 +364,71 @@ def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
             new["items"] = old.get("items") or []
     if edit.show_if_question:
         new["show_if"] = {"question": edit.show_if_question, "answers": list(edit.show_if_answers)}
+    for lang, texts in edit.translations.items():
+        for key in ("label", "help"):
+            if texts.get(key, "").strip() and (key == "label" or "help" in new):
+                new[f"{key}::{lang}"] = texts[key].strip()
+    if "options" in new:
+        new["options"] = _options(edit.options, edit.option_translations)
     found.container[found.index] = new
 
 
-def _options(pairs: list[tuple[str, str]]) -> list[dict]:
+def _options(pairs: list[tuple[str, str]], translations: dict[str, list[str]] | None = None) -> list[dict]:
     taken: set[str] = set()
     out = []
-    for code, label in pairs:
+    for i, (code, label) in enumerate(pairs):
         if not label.strip() and not code.strip():
             continue
         code = code.strip() or unique(slug(label, "pa"), taken)
         taken.add(code)
-        out.append({"code": code, "label": label.strip()})
+        option = {"code": code, "label": label.strip()}
+        for lang, labels in (translations or {}).items():
+            if i < len(labels) and labels[i].strip():
+                option[f"label::{lang}"] = labels[i].strip()
+        out.append(option)
+    return out
+
+
+def set_languages(doc: Document, languages: dict[str, str], titles: dict[str, str]) -> None:
+    """The questionnaire's other languages (code -> name) and its title in each. Translations of
+    a language that is removed are removed with it."""
+    removed = set(doc.get("languages") or {}) - set(languages)
+    if languages:
+        doc["languages"] = dict(languages)
+    else:
+        doc.pop("languages", None)
+    for code in list(doc):
+        if "::" in code and code.split("::")[1] in removed:
+            doc.pop(code)
+    for code, title in titles.items():
+        if code in languages:
+            _set_optional(doc, f"title::{code}", title)
+
+    def strip(mapping: dict) -> None:
+        for key in [k for k in mapping if "::" in k and k.split("::")[1] in removed]:
+            mapping.pop(key)
+
+    for section in doc.get("sections") or []:
+        strip(section)
+        for _s, _p, question in questions_in_order({"sections": [section]}):
+            strip(question)
+            for option in question.get("options") or []:
+                strip(option)
+
+
+def parse_languages(text: str) -> dict[str, str]:
+    """Lines "km = Tiếng Khmer" (or "km Tiếng Khmer") as code -> name; the loader checks the codes.
+
+    >>> parse_languages("km = Tiếng Khmer\nen English")
+    {'km': 'Tiếng Khmer', 'en': 'English'}
+    """
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        code, _, name = line.replace("=", " ", 1).partition(" ")
+        out[code.strip().lower()] = name.strip() or code.strip()
     return out
 
 

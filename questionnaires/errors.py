@@ -43,6 +43,10 @@ MESSAGES: dict[str, str] = {
     "rate_units_needs_items": "câu “đánh giá từng đơn vị” phải có danh sách câu hỏi con (items)",
     "rate_units_nested": "không được lồng câu “đánh giá từng đơn vị” bên trong một câu cùng loại",
     "bad_units_scope": "phạm vi đơn vị “{value}” không hợp lệ (hợp lệ: {allowed})",
+    "unknown_language": "“{key}”: ngôn ngữ “{value}” chưa khai báo trong mục languages (đã khai báo: {known})",
+    "bad_language": "mã ngôn ngữ “{value}” không hợp lệ (ví dụ: km, en; tiếng Việt là ngôn ngữ chính, không khai báo)",
+    "bad_yesno": "nhãn có/không của ngôn ngữ “{value}” phải là hai nhãn, ví dụ [Có, Không]",
+    "bad_scale_translation": "bản dịch thang đo “{scale}” sang “{value}” phải có đúng {levels} mức",
     "bad_criterion": "mã tiêu chí “{value}” không hợp lệ (dạng số cách nhau bởi dấu chấm, ví dụ 8.1.3)",
 }
 

@@ -19,7 +19,12 @@ import yaml
 from .errors import DefinitionError, DefinitionProblem
 from .model import (
     CONDITION_TARGET_TYPES,
+    DEFAULT_LANGUAGE,
+    DEFAULT_LANGUAGE_NAME,
+    NO,
     SATISFACTION_5,
+    YES,
+    YESNO_OPTIONS,
     Condition,
     Option,
     Question,
@@ -32,7 +37,10 @@ from .model import (
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CRITERION_PATTERN = re.compile(r"^\d+(\.\d+)*$")
-TOP_KEYS = ("id", "version", "title", "intro", "aspects", "scales", "sections")
+TOP_KEYS = ("id", "version", "title", "intro", "languages", "aspects", "scales", "yesno", "sections")
+#: keys that may carry a translation as ``key::<language>`` (title::km, label::en …)
+TRANSLATABLE = frozenset({"title", "intro", "label", "help", "scales", "yesno"})
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 SECTION_KEYS = ("id", "title", "intro", "questions")
 QUESTION_KEYS = (
     "id",
@@ -107,8 +115,12 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     return load_text(text, path.name)
 
 
-def load_text(text: str, filename: str = "<văn bản>") -> Questionnaire:
-    """Validate and return the questionnaire in ``text``; ``filename`` is used in messages."""
+def load_text(text: str, filename: str = "<văn bản>", language: str | None = None) -> Questionnaire:
+    """Validate and return the questionnaire in ``text``; ``filename`` is used in messages.
+
+    With ``language`` (one the questionnaire declares), its texts are in that language, each
+    falling back to the Vietnamese where no translation is written; the content hash is the same
+    in every language."""
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -117,7 +129,7 @@ def load_text(text: str, filename: str = "<văn bản>") -> Questionnaire:
         raise DefinitionError([problem]) from None
     except yaml.YAMLError as exc:
         raise DefinitionError([DefinitionProblem("yaml_syntax", filename, params={"detail": str(exc)})]) from None
-    return _Validator(filename).build(data)
+    return _Validator(filename, language).build(data)
 
 
 def _declared_ids(data: Any) -> set:
@@ -137,13 +149,17 @@ def _declared_ids(data: Any) -> set:
 
 
 class _Validator:
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, language: str | None = None):
         self.file = filename
+        self.wanted = language
+        self.language = DEFAULT_LANGUAGE
+        self.languages: dict[str, str] = {DEFAULT_LANGUAGE: DEFAULT_LANGUAGE_NAME}
         self.problems: list[DefinitionProblem] = []
         self.scales: dict[str, Scale] = {SATISFACTION_5.name: SATISFACTION_5}
         self.aspects: dict[str, str] = {}
         self.seen: dict[str, Question] = {}  # question id -> question, in file order
         self.seen_lines: dict[str, int | None] = {}
+        self.yesno: tuple[Option, Option] = YESNO_OPTIONS
 
     # -- helpers -------------------------------------------------------------------------------
     def problem(self, code: str, line: int | None = None, question: str | None = None, **params: Any) -> None:
@@ -151,7 +167,14 @@ class _Validator:
 
     def check_keys(self, mapping: _LineDict, allowed: tuple[str, ...], question: str | None = None) -> None:
         for key in mapping:
-            if key not in allowed:
+            base, _, lang = str(key).partition("::")
+            if lang and base in allowed and base in TRANSLATABLE:
+                if lang not in self.languages or lang == DEFAULT_LANGUAGE:
+                    known = ", ".join(code for code in self.languages if code != DEFAULT_LANGUAGE) or "chưa có"
+                    self.problem("unknown_language", mapping.line, question, key=key, value=lang, known=known)
+                elif base not in ("scales", "yesno") and not isinstance(mapping[key], str | int | float):
+                    self.problem("empty_label", mapping.line, question, key=key)
+            elif key not in allowed:
                 self.problem("unknown_key", mapping.line, question, key=key, allowed=", ".join(allowed))
 
     def text(self, mapping: _LineDict, key: str, question: str | None = None, required: bool = True) -> str | None:
@@ -160,6 +183,10 @@ class _Validator:
             if required:
                 self.problem("empty_label", mapping.line, question, key=key)
             return None
+        if self.language != DEFAULT_LANGUAGE:
+            translated = mapping.get(f"{key}::{self.language}")
+            if isinstance(translated, str | int | float) and str(translated).strip():
+                return str(translated).strip()
         return str(value).strip()
 
     def identifier(self, mapping: _LineDict, question: str | None = None) -> str | None:
@@ -207,17 +234,19 @@ class _Validator:
     def build(self, data: Any) -> Questionnaire:
         if not isinstance(data, dict):
             raise DefinitionError([DefinitionProblem("not_mapping", self.file)])
-        self.check_keys(data, TOP_KEYS)
         code = self.identifier(data)
         version = data.get("version")
         if version is None:
             self.problem("missing_key", data.line, key="version")
         elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
             self.problem("bad_version", data.line, value=version)
+        self.read_languages(data)
+        self.check_keys(data, TOP_KEYS)
         title = self.text(data, "title")
         intro = self.text(data, "intro", required=False)
         self.read_aspects(data)
         self.read_scales(data)
+        self.read_yesno(data)
         self.declared = _declared_ids(data)
         sections = self.read_sections(data)
         if self.problems:
@@ -231,7 +260,36 @@ class _Validator:
             sections=tuple(sections),
             source_file=self.file,
             content_hash=content_hash(data),
+            languages=dict(self.languages),
+            language=self.language,
         )
+
+    def read_languages(self, data: _LineDict) -> None:
+        languages = data.get("languages") or {}
+        if not isinstance(languages, dict):
+            self.problem("not_mapping_item", data.line, key="languages")
+            return
+        for code, name in languages.items():
+            if not isinstance(code, str) or not LANGUAGE_CODE.match(code) or code == DEFAULT_LANGUAGE:
+                self.problem("bad_language", data.line, value=code)
+            elif not isinstance(name, str) or not name.strip():
+                self.problem("empty_label", data.line, key=f"languages.{code}")
+            else:
+                self.languages[code] = name.strip()
+        if self.wanted in self.languages:
+            self.language = self.wanted
+
+    def read_yesno(self, data: _LineDict) -> None:
+        for lang in self.languages:
+            labels = data.get("yesno" if lang == DEFAULT_LANGUAGE else f"yesno::{lang}")
+            if labels is None:
+                continue
+            if not (
+                isinstance(labels, list) and len(labels) == 2 and all(isinstance(x, str) and x.strip() for x in labels)
+            ):
+                self.problem("bad_yesno", data.line, value=lang)
+            elif lang == self.language or (lang == DEFAULT_LANGUAGE and f"yesno::{self.language}" not in data):
+                self.yesno = (Option(YES, labels[0].strip()), Option(NO, labels[1].strip()))
 
     def read_aspects(self, data: _LineDict) -> None:
         aspects = data.get("aspects") or {}
@@ -265,6 +323,22 @@ class _Validator:
                 self.problem("bad_scale_levels", data.line, scale=name)
                 continue
             self.scales[name] = Scale(name, tuple(x.strip() for x in labels))
+        for lang in self.languages:
+            translated = data.get(f"scales::{lang}")
+            if translated is None:
+                continue
+            if not isinstance(translated, dict):
+                self.problem("not_mapping_item", data.line, key=f"scales::{lang}")
+                continue
+            for name, labels in translated.items():
+                scale = self.scales.get(name)
+                if scale is None:
+                    self.problem("unknown_scale", data.line, value=name)
+                elif not (isinstance(labels, list) and len(labels) == len(scale.labels)
+                          and all(isinstance(x, str) and x.strip() for x in labels)):  # fmt: skip
+                    self.problem("bad_scale_translation", data.line, scale=name, value=lang, levels=len(scale.labels))
+                elif lang == self.language:
+                    self.scales[name] = Scale(name, tuple(x.strip() for x in labels))
 
     def read_sections(self, data: _LineDict) -> list[Section]:
         if "sections" not in data:
@@ -391,6 +465,7 @@ class _Validator:
             items=items,
             units=units,
             line=raw.line,
+            yesno=self.yesno,
         )
         if parent is None:
             self.seen[qid] = question

@@ -63,6 +63,10 @@ SATISFACTION_5 = Scale(
 
 YESNO_OPTIONS = (Option(YES, "Có"), Option(NO, "Không"))
 
+#: the language every questionnaire is written in, and falls back to where a translation is missing
+DEFAULT_LANGUAGE = "vi"
+DEFAULT_LANGUAGE_NAME = "Tiếng Việt"
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -91,11 +95,12 @@ class Question:
     items: tuple[Question, ...] = ()  #: for RATE_UNITS: the questions asked about each unit
     units: UnitsScope | None = None  #: for RATE_UNITS
     line: int | None = None  #: line in the definition file, for messages
+    yesno: tuple[Option, Option] = YESNO_OPTIONS  #: the yes/no labels in the questionnaire's language
 
     def choices(self) -> tuple[Option, ...]:
         """The answer codes this question accepts, as options (scale levels as "1".."n")."""
         if self.type is QuestionType.YESNO:
-            return YESNO_OPTIONS
+            return self.yesno
         if self.type is QuestionType.SCALE:
             assert self.scale is not None
             return tuple(Option(str(level), self.scale.label(level)) for level in self.scale.levels)
@@ -124,7 +129,10 @@ class Questionnaire:
     aspects: dict[str, str]  #: aspect key -> Vietnamese name
     sections: tuple[Section, ...]
     source_file: str = ""
-    content_hash: str = ""  #: sha256 of the canonical content; changes whenever questions change
+    content_hash: str = ""  #: sha256 of the canonical content (every language); changes whenever questions change
+    #: every language the questionnaire can be answered in, Vietnamese first: code -> name
+    languages: dict[str, str] = field(default_factory=lambda: {DEFAULT_LANGUAGE: DEFAULT_LANGUAGE_NAME})
+    language: str = DEFAULT_LANGUAGE  #: the language of the texts of this copy
     _index: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -78,20 +78,37 @@ def write_xlsform(doc: dict) -> bytes:
             index[q["id"]] = q
             for item in q.get("items") or []:
                 index[item["id"]] = item
+    languages = {code: f"{name} ({code})" for code, name in (doc.get("languages") or {}).items()}
     survey: list[dict[str, str]] = []
-    choices: list[tuple[str, str, str]] = []
+    choices: list[dict[str, str]] = []
     lists_done: set[str] = set()
 
-    def add_list(name: str, pairs) -> None:
-        if name not in lists_done:
-            lists_done.add(name)
-            choices.extend((name, str(code), label) for code, label in pairs)
+    def translated(row: dict, column: str, source: dict, key: str) -> dict:
+        for code, header in languages.items():
+            if source.get(f"{key}::{code}"):
+                row[f"{column}::{header}"] = str(source[f"{key}::{code}"])
+        return row
+
+    def add_list(name: str, pairs, translations: dict[str, list[str]] | None = None) -> None:
+        """``pairs``: (code, label, the option's own mapping or None); ``translations``: labels per language."""
+        if name in lists_done:
+            return
+        lists_done.add(name)
+        for i, (code, label, own) in enumerate(pairs):
+            row = {"list_name": name, "name": str(code), "label": label}
+            if own is not None:
+                translated(row, "label", own, "label")
+            for lang, labels in (translations or {}).items():
+                if lang in languages and i < len(labels):
+                    row[f"label::{languages[lang]}"] = labels[i]
+            choices.append(row)
 
     def question_rows(q: dict) -> None:
         kind = q["type"]
-        row: dict[str, str] = {"name": q["id"], "label": q.get("label", "")}
+        row: dict[str, str] = translated({"name": q["id"], "label": q.get("label", "")}, "label", q, "label")
         if q.get("help"):
             row["hint"] = q["help"]
+            translated(row, "hint", q, "help")
         if q.get("criterion") is not None:
             row["criterion"] = str(q["criterion"])
         if q.get("show_if"):
@@ -109,16 +126,18 @@ def write_xlsform(doc: dict) -> bytes:
         match kind:
             case "single" | "multiple":
                 row["type"] = f"{'select_one' if kind == 'single' else 'select_multiple'} {q['id']}"
-                add_list(q["id"], [(o["code"], o["label"]) for o in q.get("options") or []])
+                add_list(q["id"], [(o["code"], o["label"], o) for o in q.get("options") or []])
             case "scale":
                 name = q.get("scale") or SATISFACTION_5.name
                 labels = SATISFACTION_5.labels if name == SATISFACTION_5.name else (doc.get("scales") or {})[name]
                 row["type"] = f"select_one {name}"
                 row["aspect"] = q.get("aspect", "")
-                add_list(name, [(i, label) for i, label in enumerate(labels, start=1)])
+                add_list(name, [(i, label, None) for i, label in enumerate(labels, start=1)],
+                         {lang: (doc.get(f"scales::{lang}") or {}).get(name) or [] for lang in languages})  # fmt: skip
             case "yesno":
                 row["type"] = f"select_one {YESNO_LIST}"
-                add_list(YESNO_LIST, YESNO_CHOICES)
+                add_list(YESNO_LIST, [(c, label, None) for c, label in YESNO_CHOICES],
+                         {lang: doc.get(f"yesno::{lang}") or [] for lang in languages})  # fmt: skip
             case "number":
                 row["type"] = "integer" if q.get("integer", True) else "decimal"
                 bounds = []
@@ -139,11 +158,14 @@ def write_xlsform(doc: dict) -> bytes:
         survey.append(row)
 
     if doc.get("intro"):
-        survey.append({"type": "note", "name": "gioi_thieu_phieu", "label": doc["intro"]})
+        survey.append(translated({"type": "note", "name": "gioi_thieu_phieu", "label": doc["intro"]}, "label", doc,
+                                 "intro"))  # fmt: skip
     for section in doc.get("sections") or []:
-        survey.append({"type": "begin_group", "name": section["id"], "label": section.get("title", "")})
+        survey.append(translated({"type": "begin_group", "name": section["id"], "label": section.get("title", "")},
+                                 "label", section, "title"))  # fmt: skip
         if section.get("intro"):
-            survey.append({"type": "note", "name": f"{section['id']}_gioi_thieu", "label": section["intro"]})
+            survey.append(translated({"type": "note", "name": f"{section['id']}_gioi_thieu", "label": section["intro"]},
+                                     "label", section, "intro"))  # fmt: skip
         for q in section.get("questions") or []:
             question_rows(q)
         survey.append({"type": "end_group", "name": section["id"]})
@@ -151,28 +173,26 @@ def write_xlsform(doc: dict) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     bold = book.add_format({"bold": True})
-    sheet = book.add_worksheet("survey")
-    for c, column in enumerate(SURVEY_COLUMNS):
-        sheet.write_string(0, c, column, bold)
-    for r, row in enumerate(survey, start=1):
-        for c, column in enumerate(SURVEY_COLUMNS):
-            if row.get(column):
-                sheet.write_string(r, c, row[column])
-    sheet.set_column(0, 1, 22)
-    sheet.set_column(2, 2, 60)
-    sheet = book.add_worksheet("choices")
-    for c, column in enumerate(("list_name", "name", "label")):
-        sheet.write_string(0, c, column, bold)
-    for r, values in enumerate(choices, start=1):
-        for c, value in enumerate(values):
-            sheet.write_string(r, c, value)
-    sheet.set_column(0, 1, 20)
-    sheet.set_column(2, 2, 50)
+    extra = [
+        f"{column}::{header}" for header in languages.values() for column in ("label", "hint", "constraint_message")
+    ]
+    for row in survey:  # our messages are Vietnamese only: every language shows them
+        if row.get("constraint_message"):
+            row.update({f"constraint_message::{header}": row["constraint_message"] for header in languages.values()})
+    columns = [*SURVEY_COLUMNS[:3], *extra, *SURVEY_COLUMNS[3:]]
+    _write_sheet(book.add_worksheet("survey"), columns, survey, bold, {0: 22, 1: 22, 2: 60})
+    choice_columns = ["list_name", "name", "label", *(f"label::{h}" for h in languages.values())]
+    _write_sheet(book.add_worksheet("choices"), choice_columns, choices, bold, {0: 20, 1: 20, 2: 50})
     sheet = book.add_worksheet("settings")
     settings = {"form_title": doc.get("title", ""), "form_id": doc.get("id", ""), "version": str(doc.get("version", 1))}
+    titles = [
+        {"language": code, "form_title": doc[f"title::{code}"]} for code in languages if doc.get(f"title::{code}")
+    ]
     for c, (key, value) in enumerate(settings.items()):
         sheet.write_string(0, c, key, bold)
         sheet.write_string(1, c, value)
+    if titles:  # pyxform has no translated form_title: our own sheet, which it leaves alone
+        _write_sheet(book.add_worksheet("titles"), ["language", "form_title"], titles, bold, {1: 60})
     sheet = book.add_worksheet("aspects")
     for c, column in enumerate(("name", "label")):
         sheet.write_string(0, c, column, bold)
@@ -181,6 +201,17 @@ def write_xlsform(doc: dict) -> bytes:
         sheet.write_string(r, 1, name)
     book.close()
     return out.getvalue()
+
+
+def _write_sheet(sheet, columns: list[str], rows: list[dict[str, str]], bold, widths: dict[int, int]) -> None:
+    for c, column in enumerate(columns):
+        sheet.write_string(0, c, column, bold)
+    for r, row in enumerate(rows, start=1):
+        for c, column in enumerate(columns):
+            if row.get(column):
+                sheet.write_string(r, c, str(row[column]))
+    for c, width in widths.items():
+        sheet.set_column(c, c, width)
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -226,6 +257,7 @@ def _sheets(data: bytes) -> dict[str, list[_Row]]:
 
 _LANG = re.compile(r"^(label|hint|constraint_message)::(.+)$")
 _VIETNAMESE = re.compile(r"\(vi\)|vietnam|tiếng việt", re.IGNORECASE)
+_CODE = re.compile(r"\(([a-z]{2,3}(?:-[a-z0-9]{2,8})?)\)\s*$")
 _EQ = re.compile(r"^\$\{([A-Za-z_][\w.-]*)\}\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))$")
 _SELECTED = re.compile(r"^selected\(\s*\$\{([A-Za-z_][\w.-]*)\}\s*,\s*(?:'([^']*)'|\"([^\"]*)\")\s*\)$")
 _BOUND = re.compile(r"^\.\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)$")
@@ -251,6 +283,9 @@ class _Reader:
         self.aspects: dict[str, str] = {}
         self.scales: dict[str, list[str]] = {}
         self.language: str | None = None
+        self.translations: dict[str, str] = {}  # language code -> its column name (Khmer (km))
+        self.scale_translations: dict[str, dict[str, list[str]]] = {}
+        self.yesno_translations: dict[str, list[str]] = {}
 
     def bad(self, row: _Row | None, message: str) -> None:
         where = f"trang {row.sheet}, dòng {row.number}" if row else self.file
@@ -268,8 +303,8 @@ class _Reader:
         survey = self.sheets.get("survey")
         if survey is None:
             raise XLSFormError([f"{self.file}: không có trang “survey” (tệp có phải XLSForm không?)."])
-        self.pick_language()
         settings = (self.sheets.get("settings") or [None])[0]
+        self.pick_language(settings)
         for row in self.sheets.get("choices") or []:
             if not row.get("list_name"):
                 self.bad(row, "thiếu “list_name”.")
@@ -291,32 +326,58 @@ class _Reader:
             version = int(version_text)
         doc["version"] = version
         doc["title"] = title or code
+        for row in self.sheets.get("titles") or []:
+            if row.get("language") in self.translations and row.get("form_title"):
+                doc[f"title::{row.get('language')}"] = row.get("form_title")
+        if self.translations:
+            doc["languages"] = {code: _CODE.sub("", name).strip() or code for code, name in self.translations.items()}
         sections = self.read_survey(survey, doc)
         if self.aspects:
             doc["aspects"] = dict(self.aspects)
         if self.scales:
             doc["scales"] = dict(self.scales)
+        for code, scales in self.scale_translations.items():
+            doc[f"scales::{code}"] = scales
+        for code, labels in self.yesno_translations.items():
+            doc[f"yesno::{code}"] = labels
         doc["sections"] = sections
-        # keep the documented key order
-        order = ("id", "version", "title", "intro", "aspects", "scales", "sections")
-        doc = {k: doc[k] for k in order if k in doc}
+        # keep the documented key order (translations after what they translate)
+        order = ("id", "version", "title", "intro", "languages", "aspects", "scales", "sections")
+        doc = {k: doc[k] for k in sorted(doc, key=lambda k: (order.index(k.split("::")[0]) if k.split("::")[0] in order
+                                                               else 6, k))}  # fmt: skip
         if self.problems:
             raise XLSFormError(self.problems)
         return doc
 
-    def pick_language(self) -> None:
+    def pick_language(self, settings: _Row | None) -> None:
+        """The default language's columns (Vietnamese where there is one) and the translations."""
         headers = {h for rows in self.sheets.values() for row in rows for h in row.cells}
-        languages = sorted({m.group(2) for h in headers if (m := _LANG.match(h))})
-        if not languages:
+        names = sorted({m.group(2) for h in headers if (m := _LANG.match(h))})
+        if not names:
             return
-        vietnamese = [lang for lang in languages if _VIETNAMESE.search(lang)]
-        others = [lang for lang in languages if lang not in vietnamese]
-        self.language = (vietnamese or languages)[0]
-        if others and (vietnamese or "label" in headers):
-            self.problems.append(
-                f"{self.file}: phiếu có nhãn bằng nhiều ngôn ngữ ({', '.join(languages)}); bản này chỉ nhập được "
-                "một ngôn ngữ: hãy để lại các cột tiếng Việt."
-            )
+        vietnamese = [n for n in names if _VIETNAMESE.search(n)]
+        wanted = settings.get("default_language") if settings else ""
+        if vietnamese:
+            self.language = vietnamese[0]
+        elif "label" not in headers:
+            self.language = wanted if wanted in names else names[0]
+        for name in names:
+            if name == self.language:
+                continue
+            match = _CODE.search(name)
+            if not match or match.group(1) == "vi":
+                self.problems.append(
+                    f"{self.file}: cột ngôn ngữ “{name}”: hãy ghi mã ngôn ngữ trong ngoặc, ví dụ label::Khmer (km)."
+                )
+                continue
+            self.translations[match.group(1)] = name
+
+    def translate(self, row: _Row, column: str, target: dict, key: str) -> None:
+        """Copy ``column``'s translations of ``row`` into ``target`` as ``key::<code>``."""
+        for code, name in self.translations.items():
+            value = row.get(f"{column}::{name}")
+            if value:
+                target[f"{key}::{code}"] = value
 
     def new_id(self, row: _Row, name: str) -> str:
         if not name:
@@ -354,7 +415,9 @@ class _Reader:
                     self.bad(row, "không hỗ trợ nhóm lồng trong nhóm; hãy tách thành các nhóm liền nhau.")
                     continue
                 title = self.text(row, "label") or row.get("name")
-                section = {"id": self.new_id(row, row.get("name") or slug(title)), "title": title, "questions": []}
+                section = {"id": self.new_id(row, row.get("name") or slug(title)), "title": title}
+                self.translate(row, "label", section, "title")
+                section["questions"] = []
                 sections.append(section)
                 continue
             if base == "end_group":
@@ -382,8 +445,10 @@ class _Reader:
                 label = self.text(row, "label")
                 if section is None and not sections and "intro" not in doc:
                     doc["intro"] = label
+                    self.translate(row, "label", doc, "intro")
                 elif section is not None and not section["questions"] and "intro" not in section:
                     section["intro"] = label
+                    self.translate(row, "label", section, "intro")
                     section.pop("questions")
                     section["questions"] = []
                 else:
@@ -414,8 +479,10 @@ class _Reader:
         question: dict[str, Any] = {"id": qid, "type": "", "label": self.text(row, "label")}
         if not question["label"]:
             self.bad(row, "thiếu nhãn (label) của câu hỏi.")
+        self.translate(row, "label", question, "label")
         if self.text(row, "hint"):
             question["help"] = self.text(row, "hint")
+            self.translate(row, "hint", question, "help")
         if row.get("criterion"):
             question["criterion"] = row.get("criterion")
         if row.get("relevant"):
@@ -461,7 +528,7 @@ class _Reader:
             question["required"] = is_required
         order = ("id", "type", "label", "help", "required", "options", "scale", "aspect", "criterion", "min", "max",
                  "integer", "max_length", "show_if", "items", "units", "_list")  # fmt: skip
-        return {k: question[k] for k in order if k in question}
+        return {k: question[k] for k in order if k in question} | {k: v for k, v in question.items() if "::" in k}
 
     def choice_question(self, row: _Row, question: dict, base: str, list_name: str, section: dict | None) -> str:
         rows = self.lists.get(list_name)
@@ -473,18 +540,25 @@ class _Reader:
         for r, label in zip(rows, labels, strict=True):
             if not label:
                 self.bad(r, f"phương án “{r.get('name')}” thiếu nhãn (label).")
+        translated = {code: [r.get(f"label::{name}") for r in rows] for code, name in self.translations.items()}
+        translated = {code: labels for code, labels in translated.items() if all(labels)}
         if base == "select_one" and [(n, label) for n, label in zip(names, labels, strict=True)] == list(YESNO_CHOICES):
             self.code_maps[list_name] = {"yes": "yes", "no": "no"}
+            for code, pair in translated.items():
+                self.yesno_translations[code] = pair
             return "yesno"
         levels = [str(i) for i in range(1, len(names) + 1)]
         if base == "select_one" and names == levels and 2 <= len(names) <= 11:
             self.code_maps[list_name] = {n: n for n in names}
+            name = SATISFACTION_5.name
             if labels != list(SATISFACTION_5.labels):
                 name = list_name if ID_PATTERN.match(list_name) else slug(list_name, "thang")
                 if self.scales.get(name, labels) != labels:
                     name = unique(name, set(self.scales))
                 self.scales[name] = labels
                 question["scale"] = name
+            for code, levels_text in translated.items():
+                self.scale_translations.setdefault(code, {})[name] = levels_text
             aspect = row.get("aspect")
             if not aspect:
                 title = (section or {}).get("title") or "Đánh giá chung"
@@ -509,7 +583,9 @@ class _Reader:
                 continue
             code = unique(code, set(mapping.values()))
             mapping[name] = code
-            options.append({"code": code, "label": label})
+            option = {"code": code, "label": label}
+            self.translate(r, "label", option, "label")
+            options.append(option)
         self.code_maps[list_name] = mapping
         question["options"] = options
         question["_list"] = list_name

@@ -188,6 +188,22 @@ class Campaign(Base):
         return self.status == CampaignStatus.OPEN
 
 
+class RulesVersion(Base):
+    """One saved version of a campaign's scoring rules; the campaign's ``scoring_rules`` is the last."""
+
+    __tablename__ = "rules_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: the rules as YAML text (questionnaires/SCORING.md)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    __table_args__ = (UniqueConstraint("campaign_id", "number"), CheckConstraint("number >= 1", name="number_positive"))
+
+
 class RespondentGroup(Base):
     """A group of respondents in a campaign (citizens at the counter, HĐND delegates …)."""
 
@@ -298,6 +314,8 @@ class Response(Base):
     device_hash: Mapped[str | None] = mapped_column(String(64))
     #: salted hash of the sender's network address, to see bursts behind one address; never the address
     address_hash: Mapped[str | None] = mapped_column(String(64))
+    #: the language the respondent answered in (the questionnaire's languages; "vi" by default)
+    language: Mapped[str] = mapped_column(String(16), default="vi", server_default="vi")
     #: why an administrator excluded or kept a flagged response
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -70,7 +70,14 @@ def export_campaign(s: Session, campaign: Campaign, path: Path) -> dict[str, int
                 opening_hours=u.opening_hours,
                 retired_at=u.retired_at,
             )
-        for v in {g.questionnaire_version for g in groups.values()}:
+        # every version the groups use now and every version a response answered (a group may have
+        # switched versions during the campaign: each response keeps its own)
+        answered = select(Response.questionnaire_version_id).where(Response.campaign_id == campaign.id).distinct()
+        used_versions = {g.questionnaire_version for g in groups.values()} | set(
+            s.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(answered)))
+        )
+        version_refs = {v.id: [v.code, v.version] for v in used_versions}
+        for v in sorted(used_versions, key=lambda v: (v.code, v.version)):
             emit(
                 out,
                 "questionnaire",
@@ -157,6 +164,8 @@ def export_campaign(s: Session, campaign: Campaign, path: Path) -> dict[str, int
                 group=groups[r.group_id].code,
                 unit=units[r.unit_id].code,
                 point=points.get(r.collection_point_id),
+                questionnaire=version_refs[r.questionnaire_version_id],
+                language=r.language,
                 channel=r.channel,
                 answers_hash=r.answers_hash,
                 started_at=r.started_at,
@@ -334,6 +343,8 @@ def import_campaign(s: Session, path: Path) -> dict[str, int]:
                 answers = record.pop("answers")
                 group = groups[record.pop("group")]
                 unit_code, point, invitation = record.pop("unit"), record.pop("point"), record.pop("invitation")
+                answered = record.pop("questionnaire", None)  # dumps before versions were kept per response lack it
+                version = versions[tuple(answered)] if answered else group.questionnaire_version
                 row = {
                     **record,
                     "campaign_id": campaign.id,
@@ -341,7 +352,7 @@ def import_campaign(s: Session, path: Path) -> dict[str, int]:
                     "unit_id": units[unit_code].id,
                     "collection_point_id": points.get(point),
                     "invitation_id": invitations.get(invitation),
-                    "questionnaire_version_id": group.questionnaire_version_id,
+                    "questionnaire_version_id": version.id,
                 }
                 for key in ("started_at", "submitted_at", "reviewed_at"):
                     row[key] = _date(row[key], datetime)

@@ -260,3 +260,37 @@ def test_switch_refused_when_the_rules_use_a_removed_question(admin, dbs, demo):
     assert response.status_code == 422
     group = dbs.scalar(select(RespondentGroup).where(RespondentGroup.code == "citizen"))
     assert group.questionnaire_version.code == "citizen_counter"
+
+
+def test_translations_are_edited_side_by_side(admin, dbs):
+    draft = _copy_citizen(admin, dbs)
+    token = _token(admin, f"/admin/questionnaires/d/{draft.code}")
+    response = admin.post(f"/admin/questionnaires/d/{draft.code}/general", data={
+        "csrf_token": token, "title": "Phiếu hai thứ tiếng", "intro": "", "languages": "km = Tiếng Khmer",
+        "title::km": "ការស្ទង់មតិ",
+    })  # fmt: skip
+    assert response.status_code == 302
+    page = admin.get(f"/admin/questionnaires/d/{draft.code}?q=respondent_kind").get_data(as_text=True)
+    assert 'name="label::km"' in page and 'name="opt_label::km"' in page
+    response = _save_question(
+        admin, draft, "respondent_kind", type="single", label="Tư cách", required="1",
+        **{"label::km": "តួនាទី", "opt_label": ["Cá nhân", "Tổ chức"], "opt_code": ["person", "organisation"],
+           "opt_label::km": ["បុគ្គល", "ស្ថាប័ន"]},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    from questionnaires import load_text
+
+    text = ed.dump_document(_doc(dbs, draft))
+    km = load_text(text, language="km")
+    assert km.title == "ការស្ទង់មតិ" and km.question("respondent_kind").label == "តួនាទី"
+    assert [o.label for o in km.question("respondent_kind").options] == ["បុគ្គល", "ស្ថាប័ន"]
+    assert load_text(text).question("respondent_kind").label == "Tư cách"
+    # the preview can be shown in the other language
+    preview = admin.get(f"/admin/questionnaires/d/{draft.code}/preview?lang=km").get_data(as_text=True)
+    assert "តួនាទី" in preview and '<html lang="km">' in preview
+    # a bad language code is refused with the loader's message
+    token = _token(admin, f"/admin/questionnaires/d/{draft.code}")
+    response = admin.post(f"/admin/questionnaires/d/{draft.code}/general", data={
+        "csrf_token": token, "title": "Phiếu hai thứ tiếng", "languages": "Khmer",
+    })  # fmt: skip
+    assert response.status_code == 422 and "mã ngôn ngữ “khmer” không hợp lệ" in response.get_data(as_text=True)

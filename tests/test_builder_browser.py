@@ -15,18 +15,6 @@ from .test_browser import PHONE, browser  # noqa: F401 (the fixture)
 
 DESKTOP = {"width": 1366, "height": 900}
 
-RULES = """id: xa_2026
-title: Điểm điều tra xã hội học cấp xã 2026
-component_total: 2
-criteria:
-  - code: "8.1.3"
-    name: Hài lòng tại Bộ phận một cửa
-    max: 2
-    method: share
-    sources:
-      - {group: dan, questions: [overall_satisfaction, SCALE]}
-"""
-
 
 def _no_axe_violations(page) -> None:
     from axe_playwright_python.sync_playwright import Axe
@@ -125,9 +113,24 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.select_option("form[action$='/groups'] select[name=mode]", "counter")
     page.click("form[action$='/groups'] button.btn")
     assert page.locator("text=Đã thêm nhóm đối tượng.").is_visible()
-    page.fill("textarea[name=rules]", RULES.replace("SCALE", scale_id))
-    page.click("form[action$='/rules'] button.btn")
-    assert page.locator("text=Đã lưu quy tắc tính điểm.").is_visible(), page.locator(".alert").all_inner_texts()
+    # the rules, in the rules form, previewed before saving
+    page.get_by_role("link", name="Lập quy tắc").click()
+    page.fill("input[name=title]", "Điểm điều tra xã hội học cấp xã 2026")
+    page.fill("input[name=component_total]", "2")
+    page.fill("input[name=c0_code]", "8.1.3")
+    page.fill("input[name=c0_name]", "Hài lòng tại Bộ phận một cửa")
+    page.fill("input[name=c0_max]", "2")
+    page.select_option("select[name=c0_method]", "share")
+    page.select_option("select[name=c0_s0_group]", "dan")
+    page.check('input[name=c0_s0_questions][value="dan:overall_satisfaction"]')
+    page.check(f'input[name=c0_s0_questions][value="dan:{scale_id}"]')
+    page.click("button[value=preview]")
+    assert page.locator("#preview").is_visible(), page.locator(".alert").all_inner_texts()
+    assert "Tổng mới" in page.locator("#preview").inner_text()
+    _no_axe_violations(page)
+    page.screenshot(path=str(ARTIFACTS / "rules-1366.png"), full_page=True)
+    page.click("button[value=save]")
+    assert page.locator("text=Đã lưu quy tắc tính điểm (phiên bản 1).").is_visible()
     page.goto(f"{live_server}/admin/c/xa-2026/plan")
     page.fill("#plan_text", "groups:\n  - {group: dan, units: {under: HDG-NGG}, method: fixed, per_unit: 5}\n")
     page.click("button[value=preview]")

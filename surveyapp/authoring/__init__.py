@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("authoring", __name__, template_folder="templates")
 
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import routes, rules_routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -120,6 +120,15 @@ def parse_question(form: MultiDict, doc: ed.Document, qid: str | None) -> tuple[
             edit.max_length = int(length) if isinstance(length, int) else None
         case QuestionType.RATE_UNITS:
             edit.units = form.get("units") if form.get("units") in ("assigned", "scope") else "assigned"
+    for lang in doc.get("languages") or {}:
+        edit.translations[lang] = {
+            "label": clean_text(form.get(f"label::{lang}"), LABEL_MAX, errors, f"label::{lang}", multiline=True),
+            "help": clean_text(form.get(f"help::{lang}"), HELP_MAX, errors, f"help::{lang}", multiline=True),
+        }
+        if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+            edit.option_translations[lang] = [
+                clean_text(v, 300, errors, f"opt_{i}") for i, v in enumerate(form.getlist(f"opt_label::{lang}"))
+            ]
     target = form.get("show_if_question") or ""
     if target:
         edit.show_if_question = target

@@ -107,7 +107,7 @@ def version(version_id: int):
 def version_preview(version_id: int):
     s = session()
     row = s.get(QuestionnaireVersion, version_id) or abort(404)
-    return _phone_form(questionnaire_of(row))
+    return _phone_form(questionnaire_of(row, request.args.get("lang")))
 
 
 @bp.route("/admin/questionnaires/v/<int:version_id>/<name>.<fmt>")
@@ -207,9 +207,15 @@ def _question_values(question: dict) -> MultiDict:
     default_required = question.get("type") not in (QuestionType.TEXT, QuestionType.LONGTEXT)
     if question.get("required", default_required):
         values["required"] = "1"
+    for key, value in question.items():
+        if "::" in key and key.split("::")[0] in ("label", "help"):
+            values[key] = str(value)
     for option in question.get("options") or []:
         values.add("opt_label", option.get("label", ""))
         values.add("opt_code", option.get("code", ""))
+        for key, value in option.items():
+            if key.startswith("label::"):
+                values.add(f"opt_{key}", value)
     values["scale"] = question.get("scale") or SATISFACTION_5.name
     if question.get("aspect"):
         values["aspect"] = question["aspect"]
@@ -255,6 +261,7 @@ def _builder(draft: QuestionnaireDraft, doc: ed.Document, *, selected: str | Non
         field_errors=field_errors or {}, refused=[humanize(m, labels) for m in refused or []],
         per_question=per_question, general=general, targets=targets, type_names=ed.TYPE_NAMES,
         scales=_scales(doc), aspects=doc.get("aspects") or {}, next_version=next_version(s, draft.code),
+        languages=doc.get("languages") or {},
         builtin=draft.code in builtin_codes(), new=NEW, labels=labels, user=current_user(),
     ), status  # fmt: skip
 
@@ -295,10 +302,17 @@ def general(code: str):
     errors: dict = {}
     title = clean_text(request.form.get("title"), 300, errors, "title")
     intro = clean_text(request.form.get("intro"), 2000, errors, "intro", multiline=True)
+    languages = ed.parse_languages(clean_text(request.form.get("languages"), 500, errors, "languages", multiline=True))
+    titles = {code: clean_text(request.form.get(f"title::{code}"), 300, errors, "title") for code in languages}
     if errors or not title:
         doc = ed.load_document(draft.source)
         return _builder(draft, doc, refused=list(errors.values()) or ["Vui lòng nhập tên phiếu."], status=422)
-    return _change(draft, lambda d: ed.set_general(d, title=title, intro=intro), ok="Đã lưu thông tin chung.")
+
+    def change(d):
+        ed.set_general(d, title=title, intro=intro)
+        ed.set_languages(d, languages, titles)
+
+    return _change(draft, change, ok="Đã lưu thông tin chung.")
 
 
 @bp.route("/admin/questionnaires/d/<code>/sections", methods=["POST"])
@@ -434,6 +448,8 @@ def discard(code: str):
 def preview(code: str):
     draft = _draft_or_404(code)
     questionnaire, problems = ed.check(ed.load_document(draft.source))
+    if questionnaire is not None and request.args.get("lang"):
+        questionnaire = load_text(ed.dump_document(ed.load_document(draft.source)), "", request.args["lang"])
     if questionnaire is None:
         labels = _labels(ed.load_document(draft.source))
         return render_template(

@@ -310,6 +310,7 @@ def build_form_class(questionnaire: Questionnaire, rated_units: dict[str, list[U
     WTForms fields per request was a tenth of a submission's time)."""
     key = (
         questionnaire.content_hash,
+        questionnaire.language,
         tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(rated_units.items())),
     )
     cached = _FORM_CLASSES.get(key)

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
+from questionnaires.model import DEFAULT_LANGUAGE
+
 from .. import ratelimit
 from ..db import db, session
 from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
@@ -27,6 +29,7 @@ from .services import (
     Outcome,
     campaign_accepts,
     new_submission_token,
+    questionnaire_of,
     quota_is_full,
     rated_units,
     read_submission_token,
@@ -83,7 +86,7 @@ def _limits(view):
 @_limits
 def answer(code: str):
     point = counter_point(session, code)  # a poster seen a moment ago opens no database session
-    if point is not None and point.takes_answers:
+    if point is not None and point.takes_answers and "lang" not in request.args:
         done = _answer_counter(point, code)
         if done is not None:
             return done
@@ -221,6 +224,12 @@ def _compressed_head(blank_html: str):
 def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False):
     s = session()
     questionnaire = ctx.questionnaire
+    language = request.args.get("lang", DEFAULT_LANGUAGE)
+    if language != DEFAULT_LANGUAGE and language in questionnaire.languages:
+        questionnaire = questionnaire_of(ctx.version, language)
+        action = f"{action}?lang={language}"
+    else:
+        language = DEFAULT_LANGUAGE
     units = rated_units(s, ctx.group, ctx.campaign, questionnaire)
     form_class = build_form_class(questionnaire, units)
     secret = current_app.config["SECRET_KEY"]
@@ -265,8 +274,9 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
         ),
     )  # fmt: skip
     outcome = store_response(
-        s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash, address_hash=address_hash
-    )
+        s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash, address_hash=address_hash,
+        language=language,
+    )  # fmt: skip
     if outcome is Outcome.STORED:
         s.commit()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
@@ -299,8 +309,8 @@ def _blank_key(page: dict, content_hash: str) -> tuple:
     """What a blank form page depends on (the general path's context and a remembered poster alike)."""
     ctx = page["ctx"]
     rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
-    return (page["action"], content_hash, ctx.unit.id, ctx.unit.name, ctx.campaign.anonymous, ctx.channel,
-            page["drafts"], rated)  # fmt: skip
+    return (page["action"], content_hash, page["questionnaire"].language, ctx.unit.id, ctx.unit.name,
+            ctx.campaign.anonymous, ctx.channel, page["drafts"], rated)  # fmt: skip
 
 
 def _blank_page(key: tuple, page: dict, form_class) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, QuestionType, UnitsScope, load_text
+from questionnaires.model import DEFAULT_LANGUAGE
 
 from ..models import (
     Answer,
@@ -54,13 +55,14 @@ def _quota_filled() -> None:
 
 
 @lru_cache(maxsize=64)
-def parse_questionnaire(content_hash: str, source: str, code: str) -> Questionnaire:
-    return load_text(source, f"{code}.yaml")
+def parse_questionnaire(content_hash: str, source: str, code: str, language: str | None = None) -> Questionnaire:
+    return load_text(source, f"{code}.yaml", language)
 
 
-def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
-    """The parsed questionnaire of a stored version (parsed once per process)."""
-    return parse_questionnaire(version.content_hash, version.source, version.code)
+def questionnaire_of(version: QuestionnaireVersion, language: str | None = None) -> Questionnaire:
+    """The parsed questionnaire of a stored version (parsed once per process and language), its
+    texts in ``language`` where it has them (Vietnamese otherwise)."""
+    return parse_questionnaire(version.content_hash, version.source, version.code, language)
 
 
 @dataclass
@@ -222,6 +224,7 @@ def store_response(
     flags: list[str] | None = None,
     device_hash: str | None = None,
     address_hash: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
@@ -259,6 +262,7 @@ def store_response(
         flags=" ".join(flags or []),
         device_hash=device_hash,
         address_hash=address_hash,
+        language=language,
     )
     try:
         s.add(response)

@@ -13,6 +13,7 @@ from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_or_404
 from ..db import db, session
 from ..models import Campaign, GroupMode, Role
+from ..setup.campaigns import current_rules_label
 from . import bp
 from .services import (
     NoRules,
@@ -66,6 +67,7 @@ def results(key: str):
         questionnaires=qs,
         group_names={g.code: g.name for g in campaign.groups},
         flags_text=flags_text,
+        rules_label=current_rules_label(session(), campaign),
         user=current_user(),
     )
 
@@ -103,7 +105,8 @@ def workbook(key: str):
     if table is None:
         abort(404)
     buffer = io.BytesIO()
-    write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign))
+    write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign),
+                   rules_label=current_rules_label(session(), campaign))  # fmt: skip
     return HttpResponse(
         buffer.getvalue(), mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="diem-dieu-tra-{campaign.key}.xlsx"'},

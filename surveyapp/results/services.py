@@ -76,8 +76,9 @@ def scored_units(s: Session, campaign: Campaign, rules: Rules) -> list[tuple[str
     return [(code, name) for code, name in rows]
 
 
-def compute(s: Session, campaign: Campaign) -> tuple[ScoreTable, list[LevelCount]]:
-    rules = rules_of(campaign)
+def compute(s: Session, campaign: Campaign, rules: Rules | None = None) -> tuple[ScoreTable, list[LevelCount]]:
+    """The points of every unit under the campaign's rules (or under ``rules``, for a preview)."""
+    rules = rules or rules_of(campaign)
     counts = level_counts(s, campaign)
     table = score(rules, counts, scored_units(s, campaign, rules), questionnaires(campaign), quota_status(s, campaign))
     return table, counts

@@ -67,6 +67,7 @@ def write_workbook(
     table: ScoreTable,
     raw_sheets: list[tuple[str, list[tuple[str, str]], Callable[[], Iterable[RawRow]]]],
     raw_limit: int = 20_000,
+    rules_label: str = "",
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
@@ -87,6 +88,8 @@ def write_workbook(
 
     summary = book.add_worksheet("Tổng hợp")
     summary.write_string(0, 0, f"Điểm điều tra xã hội học: {campaign_name}", title)
+    if rules_label:
+        summary.write_string(1, 0, f"{rules_label}.", note)
     heads = ["Hạng", "Mã đơn vị", "Đơn vị", *[f"{c.code} (tối đa {_n(c.max_points)})" for c in rules.criteria],
              f"Tổng (tối đa {_n(rules.component_total)})", "Ghi chú"]  # fmt: skip
     for col, h in enumerate(heads):

@@ -26,6 +26,7 @@ from ..models import (
     Quota,
     QuotaFullPolicy,
     RespondentGroup,
+    RulesVersion,
     Unit,
 )
 
@@ -183,11 +184,48 @@ def close_campaign(s: Session, campaign: Campaign) -> None:
     record(s, "campaign.closed", f"campaign:{campaign.key}")
 
 
-def set_rules(s: Session, campaign: Campaign, text: str) -> None:
+def set_rules(s: Session, campaign: Campaign, text: str, user_id: int | None = None) -> RulesVersion | None:
+    """Check and store new rules as the campaign's next rules version (None when unchanged); the
+    audit log keeps the text before and after."""
     load_rules_text(text, {g.code: questionnaire_of(g.questionnaire_version) for g in campaign.groups},
                     "quy tắc tính điểm")  # fmt: skip
+    before = campaign.scoring_rules
+    if before == text:
+        return None
+    latest = rules_versions(s, campaign)
+    if not latest and before:  # rules set before versions were kept: they become version 1
+        s.add(RulesVersion(campaign_id=campaign.id, number=1, source=before, created_at=campaign.created_at))
+        s.flush()
+        latest = rules_versions(s, campaign)
+    row = RulesVersion(campaign_id=campaign.id, number=(latest[0].number if latest else 0) + 1, source=text,
+                       created_by_id=user_id)  # fmt: skip
+    s.add(row)
     campaign.scoring_rules = text
-    record(s, "campaign.rules_changed", f"campaign:{campaign.key}")
+    s.flush()
+    record(s, "campaign.rules_changed", f"campaign:{campaign.key}", version=row.number, before=before or "",
+           after=text)  # fmt: skip
+    return row
+
+
+def rules_versions(s: Session, campaign: Campaign) -> list[RulesVersion]:
+    """The campaign's saved rules versions, newest first."""
+    return list(
+        s.scalars(
+            select(RulesVersion).where(RulesVersion.campaign_id == campaign.id).order_by(RulesVersion.number.desc())
+        )
+    )
+
+
+def current_rules_label(s: Session, campaign: Campaign) -> str:
+    """Which rules produced the scores, as the results page and the workbook say it."""
+    if not campaign.scoring_rules:
+        return ""
+    versions = rules_versions(s, campaign)
+    if not versions:
+        return "Quy tắc tính điểm phiên bản 1"
+    from ..web import vn_datetime
+
+    return f"Quy tắc tính điểm phiên bản {versions[0].number}, lưu lúc {vn_datetime(versions[0].created_at)}"
 
 
 @dataclass

@@ -251,7 +251,8 @@ def rules_upload(key: str):
     s = session()
     campaign = campaign_or_404(s, key)
     try:
-        set_rules(s, campaign, request.form.get("rules", ""))
+        user = current_user()
+        set_rules(s, campaign, request.form.get("rules", ""), user.id if user else None)
     except RulesError as exc:
         s.rollback()
         for problem in exc.problems:

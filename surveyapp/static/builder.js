@@ -41,3 +41,25 @@
     if (el) el.scrollIntoView({block: "start"});
   }
 })();
+/* The rules form: bands only for the "bands" method; a source's questions only for its group, and
+   only when no aspect is chosen. */
+(function () {
+  "use strict";
+  document.querySelectorAll("section.crit").forEach(function (crit) {
+    var method = crit.querySelector("select.method"), bands = crit.querySelector("fieldset.bands");
+    var syncMethod = function () { bands.hidden = method.value !== "bands"; };
+    method.addEventListener("change", syncMethod);
+    syncMethod();
+    crit.querySelectorAll(".source").forEach(function (src) {
+      var group = src.querySelector("select.src-group"), aspect = src.querySelector("select.src-aspect");
+      var sync = function () {
+        src.querySelectorAll(".src-questions").forEach(function (f) {
+          f.hidden = !group.value || f.dataset.group !== group.value || aspect.value !== "";
+        });
+      };
+      group.addEventListener("change", sync);
+      aspect.addEventListener("change", sync);
+      sync();
+    });
+  });
+})();

@@ -1,0 +1,65 @@
+"""Reading a page's form as a browser would submit it (successful controls only)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class _Form(HTMLParser):
+    def __init__(self, form_id: str | None):
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self.select: str | None = None
+        self.select_first: tuple[str, str] | None = None
+        self.select_chosen = False
+        self.textarea: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (self.form_id is None or a.get("id") == self.form_id):
+            self.inside = True
+        if not self.inside:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.append((name, a.get("value", "on")))
+            elif kind not in ("submit", "button", "file"):
+                self.fields.append((name, a.get("value", "")))
+        elif tag == "select" and name:
+            self.select, self.select_first, self.select_chosen = name, None, False
+        elif tag == "option" and self.select:
+            value = a.get("value", "")
+            if self.select_first is None:
+                self.select_first = (self.select, value)
+            if "selected" in a:
+                self.fields.append((self.select, value))
+                self.select_chosen = True
+        elif tag == "textarea" and name:
+            self.textarea, self.text = name, ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        if tag == "select" and self.select:
+            if not self.select_chosen and self.select_first:
+                self.fields.append(self.select_first)
+            self.select = None
+        if tag == "textarea" and self.textarea:
+            self.fields.append((self.textarea, self.text.removeprefix("\n")))
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text += data
+
+
+def form_fields(html: str, form_id: str | None = None) -> list[tuple[str, str]]:
+    parser = _Form(form_id)
+    parser.feed(html)
+    return parser.fields
