@@ -166,6 +166,8 @@ class Campaign(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     #: the scoring rules (YAML, questionnaires/SCORING.md) that turn answers into index points
     scoring_rules: Mapped[str | None] = mapped_column(Text)
+    #: the sampling plan last applied to the quotas (YAML, sampling/plan.py), shown again in the plan form
+    sampling_plan: Mapped[str | None] = mapped_column(Text)
     #: data quality: a response faster than this many seconds per question is flagged "too fast"
     min_seconds_per_question: Mapped[float] = mapped_column(Float, default=2.0, server_default="2.0")
     #: data quality: more than this many responses from one device within an hour is a burst

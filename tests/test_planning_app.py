@@ -197,3 +197,72 @@ def test_bad_frame_on_the_web_page_is_explained(client, demo, dbs):
     )  # fmt: skip
     assert response.status_code == 422 and "thiếu cột mã hồ sơ" in response.get_data(as_text=True)
     assert count(dbs, FrameDraw) == 0
+
+
+def _plan_form_fields(page: str) -> dict:
+    from werkzeug.datastructures import MultiDict
+
+    from .forms import form_fields
+
+    return MultiDict(form_fields(page, "planform"))
+
+
+def test_plan_form_reproduces_seed_001_and_is_shown_again(client, demo, dbs):
+    """The plan of seed 001 (1,248 people) typed into the form, with the methods in Vietnamese."""
+    from surveyapp.models import Campaign
+
+    login(client, demo.admin_username, demo.admin_password)
+    url = f"/admin/c/{demo.campaign_key}/plan"
+    page = client.get(url).get_data(as_text=True)
+    assert "Cố định mỗi đơn vị" in page and "Toàn bộ danh sách (tổng điều tra)" in page
+    fields = _plan_form_fields(page)
+    _set(fields, g_citizen_method="fixed", g_citizen_under="HDG-NGG", g_citizen_per_unit="60")
+    fields.setlist("g_citizen_kinds", ["xã", "thị trấn"])
+    for code, size in (("hdnd", 30), ("ubnd", 3), ("mttq", 3), ("dept", 12)):
+        _set(fields, **{f"g_{code}_method": "census", f"g_{code}_unit": "HDG-NGG", f"g_{code}_size": str(size)})
+    fields["action"] = "form_preview"
+    preview = client.post(url, data=fields)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200, text
+    assert "Xem trước kế hoạch mới" in text and "1.248" in text
+    apply = {"csrf_token": csrf_token(text), "plan_text": re_hidden(text), "action": "apply"}
+    assert client.post(url, data=apply).status_code == 302
+    assert dbs.scalar(select(func.sum(Quota.target))) == 1248
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    assert "per_unit: 60" in campaign.sampling_plan
+    again = _plan_form_fields(client.get(url).get_data(as_text=True))
+    assert again["g_citizen_method"] == "fixed" and again["g_citizen_per_unit"] == "60"
+    assert again.getlist("g_citizen_kinds") == ["thị trấn", "xã"] or sorted(again.getlist("g_citizen_kinds")) == [
+        "thị trấn", "xã",
+    ]  # fmt: skip
+    assert again["g_hdnd_method"] == "census" and again["g_hdnd_size"] == "30"
+
+
+def _set(fields, **values) -> None:
+    for key, value in values.items():
+        fields[key] = value
+
+
+def re_hidden(page: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.search(r'name="plan_text" value="([^"]*)"', page).group(1))
+
+
+def test_plan_form_explains_mistakes_and_changes_nothing(client, demo, dbs):
+    login(client, demo.admin_username, demo.admin_password)
+    url = f"/admin/c/{demo.campaign_key}/plan"
+    before = dbs.scalar(select(func.sum(Quota.target)))
+    fields = _plan_form_fields(client.get(url).get_data(as_text=True))
+    _set(fields, g_citizen_method="fixed", g_citizen_under="HDG-NGG", g_citizen_per_unit="sáu mươi",
+         action="form_preview")  # fmt: skip
+    response = client.post(url, data=fields)
+    assert response.status_code == 422 and "Phải là một số nguyên" in response.get_data(as_text=True)
+    _set(fields, g_citizen_method="", action="form_preview")
+    response = client.post(url, data=fields)
+    assert response.status_code == 422 and "ít nhất một nhóm đối tượng" in response.get_data(as_text=True)
+    _set(fields, g_citizen_method="margin", g_citizen_margin="150", action="form_preview")
+    response = client.post(url, data=fields)
+    assert response.status_code == 422
+    assert dbs.scalar(select(func.sum(Quota.target))) == before

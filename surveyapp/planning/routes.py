@@ -20,7 +20,7 @@ from ..campaigns.services import campaign_or_404
 from ..db import session
 from ..messages import VietnameseTranslations
 from ..models import Campaign, FrameDraw, Quota, RespondentGroup, Role, Unit
-from . import bp
+from . import bp, plan_form
 from .services import apply_plan, plan_units, record_draw, summary_rows
 
 EXAMPLE_PLAN = Path(sampling.__file__).parent / "examples" / "ninh_giang_2023.yaml"
@@ -52,32 +52,48 @@ def plan(key: str):
     c = _campaign(key)
     s = session()
     form = PlanForm()
-    preview, error, status = None, None, 200
+    units = plan_units(s, c)
+    kinds = sorted({u.kind for u in units if u.code != c.scope_unit.code})
+    preview, error, status, field_errors = None, None, 200, {}
+    values = plan_form.view(c.sampling_plan)
+    text = None
     if request.method == "POST":
         if current_user().role != Role.ADMIN:
             abort(403)
-        if form.validate_on_submit():
+        if request.form.get("action") == "form_preview":
+            data, field_errors = plan_form.parse(request.form, [g.code for g in c.groups], kinds)
+            values = plan_form.view(plan_form.to_text(data))
+            if field_errors:
+                error, status = "Một số ô chưa đúng: xem các ô đánh dấu đỏ.", 422
+            elif not data["groups"]:
+                error, status = "Hãy chọn cách lập chỉ tiêu cho ít nhất một nhóm đối tượng.", 422
+            else:
+                text = form.plan_text.data = plan_form.to_text(data)
+        elif form.validate_on_submit():
+            text = form.plan_text.data
+        else:
+            status = 422
+        if text:
             try:
-                built = build_plan(load_plan_text(form.plan_text.data, "kế hoạch"), plan_units(s, c), "kế hoạch")
+                built = build_plan(load_plan_text(text, "kế hoạch"), units, "kế hoạch")
                 if request.form.get("action") == "apply":
                     cells = apply_plan(s, c, built)
+                    c.sampling_plan = text
                     record(s, "campaign.plan_applied", f"campaign:{c.key}", cells=cells, total=built.total,
-                           groups=built.totals_by_group())  # fmt: skip
+                           groups=built.totals_by_group(), plan=text)  # fmt: skip
                     s.commit()
                     flash(f"Đã áp dụng kế hoạch: {cells} ô chỉ tiêu, tổng {built.total} phiếu.")
                     return redirect(url_for("planning.plan", key=key))
                 names = {g.code: g.name for g in c.groups}
-                units = {u.code: u.name for u in plan_units(s, c)}
+                unit_names = {u.code: u.name for u in units}
                 preview = [
-                    SummaryRow(names.get(cell.group, cell.group), cell.unit_code, units.get(cell.unit_code, ""),
+                    SummaryRow(names.get(cell.group, cell.group), cell.unit_code, unit_names.get(cell.unit_code, ""),
                                cell.quota, cell.margin)
                     for cell in built.cells
                 ]  # fmt: skip
             except SamplingError as exc:
                 s.rollback()
                 error, status = str(exc), 422
-        else:
-            status = 422
     rows = summary_rows(s, c)
     return (
         render_template(
@@ -89,7 +105,14 @@ def plan(key: str):
             preview_totals=_group_totals(preview or []),
             form=form,
             error=error,
-            example=EXAMPLE_PLAN.read_text(encoding="utf-8"),
+            example=c.sampling_plan or EXAMPLE_PLAN.read_text(encoding="utf-8"),
+            values=values,
+            field_errors=field_errors,
+            methods=plan_form.METHOD_NAMES,
+            confidence=plan_form.CONFIDENCE,
+            kinds=kinds,
+            parents=[u for u in units if any(v.parent_code == u.code for v in units)],
+            units=units,
             user=current_user(),
         ),
         status,

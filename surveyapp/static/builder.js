@@ -63,3 +63,15 @@
     });
   });
 })();
+/* The plan form: only the fields of each group's chosen method. */
+(function () {
+  "use strict";
+  document.querySelectorAll("fieldset.pg").forEach(function (group) {
+    var method = group.querySelector("select.pmethod");
+    var sync = function () {
+      group.querySelectorAll(".pm").forEach(function (d) { d.hidden = d.dataset.methods.split(" ").indexOf(method.value) < 0; });
+    };
+    method.addEventListener("change", sync);
+    sync();
+  });
+})();
