@@ -390,3 +390,13 @@ def test_a_keyed_in_paper_form_is_stored_like_any_other(client, demo, dbs):
     )
     assert bad.status_code == 422 and "Mã “7” không có trong câu này (từ 1 đến 5)." in bad.get_data(as_text=True)
     assert count(dbs, Response) == 1
+
+
+def test_list_template_downloads_and_imports_back(client, demo, dbs):
+    login(client, demo.admin_username, demo.admin_password)
+    response = client.get("/admin/c/ninh-giang-2023/g/hdnd/mau-danh-sach-moi.xlsx")
+    assert response.status_code == 200
+    header = [c.value for c in next(load_workbook(io.BytesIO(response.data)).active.rows)]
+    assert header == ["Họ tên", "Chức vụ", "Đơn vị", "Điện thoại", "Email"]
+    page = _import(client, demo, response.data, "mau.xlsx")
+    assert "Đã thêm 1 người" in page and count(dbs, Invitation) == 1

@@ -264,3 +264,30 @@ def test_copy_onto_a_changed_unit_tree_reports_retired_and_new_units(runner, dem
     assert (
         sum(q.target for g in old.groups for q in dbs.scalars(select(Quota).where(Quota.group_id == g.id))) == 13 * 60
     )
+
+
+def test_unit_template_downloads_and_imports_back_with_vietnamese_headers(admin, dbs):
+    response = admin.get("/admin/units/mau-danh-sach-don-vi.xlsx")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    from openpyxl import load_workbook
+
+    header = [c.value for c in next(load_workbook(io.BytesIO(response.data)).active.rows)]
+    assert header == ["Mã", "Tên", "Loại", "Mã đơn vị cha", "Số hồ sơ", "Giờ làm việc"]
+    preview = upload_units(admin, response.data, "mau.xlsx")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    assert "Xã Tân Lợi" in html
+    assert apply_preview(admin, html).status_code == 302
+    unit = dbs.scalar(select(Unit).where(Unit.code == "BPC-HQ-TL"))
+    assert (unit.parent.code, unit.frame_size, unit.opening_hours) == ("BPC-HQ", 1250, "07:30-11:30,13:30-17:00")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["mã,tên,loại,mã đơn vị cha", "Mã đơn vị,Tên đơn vị,Loại đơn vị,Đơn vị cha", "code,name,kind,parent_code"],
+)
+def test_unit_files_with_vietnamese_or_english_headers(admin, dbs, header):
+    data = f"{header}\nBPC-HQ,Huyện Hớn Quản,huyện,\nBPC-HQ-TL,Xã Tân Lợi,xã,BPC-HQ\n".encode()
+    html = upload_units(admin, data, "u.csv").get_data(as_text=True)
+    assert apply_preview(admin, html).status_code == 302
+    assert dbs.scalar(select(Unit).where(Unit.code == "BPC-HQ-TL")).parent.code == "BPC-HQ"

@@ -82,6 +82,22 @@ def group_page(key: str, group_code: str):
     )
 
 
+@bp.route("/admin/c/<key>/g/<group_code>/mau-danh-sach-moi.xlsx")
+@staff_required()
+def list_template(key: str, group_code: str):
+    import io
+
+    from flask import send_file
+
+    from ..setup.units import template_xlsx
+
+    campaign, group = _group(key, group_code)
+    rows = [("Nguyễn Văn An", "Đại biểu HĐND", campaign.scope_unit.code, "0912345678", "an@example.gov.vn")]
+    data = template_xlsx(("Họ tên", "Chức vụ", "Đơn vị", "Điện thoại", "Email"), rows, f"Danh sách mời: {group.name}")
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"mau-danh-sach-moi-{group.code}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+
+
 @bp.route("/admin/c/<key>/g/<group_code>/import", methods=["POST"])
 @staff_required()
 def import_list(key: str, group_code: str):

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from questionnaires.scoring import RulesError
@@ -49,6 +50,16 @@ def _tree(units: list[Unit]) -> list[tuple[int, Unit]]:
         out.append((depth, u))
         stack.extend((depth + 1, c) for c in reversed(children.get(u.id, [])))
     return out
+
+
+@bp.route("/admin/units/mau-danh-sach-don-vi.xlsx")
+@staff_required()
+def units_template():
+    from .units import TEMPLATE_HEADERS, TEMPLATE_ROWS, template_xlsx
+
+    data = template_xlsx(TEMPLATE_HEADERS, TEMPLATE_ROWS, "Mẫu danh sách đơn vị")
+    return send_file(io.BytesIO(data), as_attachment=True, download_name="mau-danh-sach-don-vi.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
 
 
 @bp.route("/admin/units")

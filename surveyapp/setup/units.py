@@ -61,6 +61,15 @@ class UnitChanges:
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+#: optional columns of a unit list and the headers they go by (compared without case or diacritics)
+OPTIONAL_COLUMNS = {
+    "parent_code": ("parent_code", "ma don vi cha", "don vi cha", "ma cha", "ma cap tren", "ma don vi cap tren",
+                    "cap tren", "parent"),
+    "frame_size": ("frame_size", "so ho so", "quy mo", "so luong ho so"),
+    "opening_hours": ("opening_hours", "gio lam viec", "gio mo cua", "gio tiep nhan"),
+}  # fmt: skip
+
+
 def read_unit_file(data: bytes, filename: str) -> list[UnitRow]:
     """Rows of a unit list, checked on their own (codes, names, numbers, hours, cycles)."""
     try:
@@ -69,13 +78,11 @@ def read_unit_file(data: bytes, filename: str) -> list[UnitRow]:
         at = {
             "code": find_column(header, None, ("code", "ma", "ma don vi"), "mã đơn vị", filename),
             "name": find_column(header, None, ("name", "ten", "ten don vi"), "tên đơn vị", filename),
-            "kind": find_column(header, None, ("kind", "loai", "cap"), "loại đơn vị", filename),
+            "kind": find_column(header, None, ("kind", "loai", "loai don vi", "cap"), "loại đơn vị", filename),
         }
     except FrameError as exc:
         raise UnitFileError([str(exc)]) from None
-    for key, aliases in (("parent_code", ("parent_code", "ma cap tren", "cap tren", "parent")),
-                         ("frame_size", ("frame_size", "so ho so", "quy mo")),
-                         ("opening_hours", ("opening_hours", "gio lam viec"))):  # fmt: skip
+    for key, aliases in OPTIONAL_COLUMNS.items():
         try:
             at[key] = find_column(header, None, aliases, key, filename)
         except FrameError:
@@ -201,3 +208,32 @@ def apply_changes(s: Session, rows: list[UnitRow], changes: UnitChanges) -> dict
         units[code].retired_at = now
     s.flush()
     return units
+
+
+#: the unit list template offered for download: Vietnamese headers the import reads, two example rows
+TEMPLATE_HEADERS = ("Mã", "Tên", "Loại", "Mã đơn vị cha", "Số hồ sơ", "Giờ làm việc")
+TEMPLATE_ROWS = (
+    ("BPC-HQ", "Huyện Hớn Quản", "huyện", "", "", ""),
+    ("BPC-HQ-TL", "Xã Tân Lợi", "xã", "BPC-HQ", "1250", "07:30-11:30,13:30-17:00"),
+)
+
+
+def template_xlsx(headers, rows, title: str) -> bytes:
+    """An import template: bold Vietnamese headers, example rows, a note on the sheet's top."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    bold = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
+    sheet = book.add_worksheet("Danh sách")
+    sheet.set_header(f"&L{title}")
+    for c, h in enumerate(headers):
+        sheet.write_string(0, c, h, bold)
+        sheet.set_column(c, c, max(14, len(h) + 4))
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
