@@ -294,3 +294,43 @@ def test_translations_are_edited_side_by_side(admin, dbs):
         "csrf_token": token, "title": "Phiếu hai thứ tiếng", "languages": "Khmer",
     })  # fmt: skip
     assert response.status_code == 422 and "mã ngôn ngữ “khmer” không hợp lệ" in response.get_data(as_text=True)
+
+
+def test_a_published_version_cannot_be_changed_by_a_direct_post(admin, dbs):
+    admin.get("/admin/questionnaires")
+    version = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == "citizen_counter"))
+    source = version.source
+    token = _token(admin, "/admin/questionnaires")
+    for path, data in [
+        ("/admin/questionnaires/d/citizen_counter/q/visits", {"action": "save", "type": "number", "label": "Đổi"}),
+        ("/admin/questionnaires/d/citizen_counter/q/visits", {"action": "delete"}),
+        ("/admin/questionnaires/d/citizen_counter/general", {"title": "Đổi"}),
+        ("/admin/questionnaires/d/citizen_counter/publish", {}),
+    ]:
+        assert admin.post(path, data={"csrf_token": token, **data}).status_code == 404, path
+    dbs.expire_all()
+    assert dbs.get(QuestionnaireVersion, version.id).source == source
+
+
+def test_answers_keep_the_version_they_answered_and_still_score(admin, dbs, demo):
+    from surveyapp.results.services import compute
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    fill(dbs, campaign, share=0.2, seed=3)
+    dbs.commit()
+    old = dbs.scalar(select(RespondentGroup).where(RespondentGroup.code == "citizen")).questionnaire_version_id
+    before, _ = compute(dbs, campaign)
+    draft = _copy_citizen(admin, dbs)
+    _save_question(admin, draft, "visits", type="number", label="Số lần phải đến", required="1", min="0", max="30",
+                   integer="1")  # fmt: skip
+    token = _token(admin, f"/admin/questionnaires/d/{draft.code}")
+    admin.post(f"/admin/questionnaires/d/{draft.code}/publish", data={"csrf_token": token})
+    new = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == draft.code))
+    url = f"/admin/c/{demo.campaign_key}/g/citizen/questionnaire"
+    assert admin.post(url, data={"csrf_token": token, "version": new.id, "confirm": "1"}).status_code == 302
+    dbs.expire_all()
+    stored = dbs.scalars(select(Response.questionnaire_version_id).where(Response.group_id == RespondentGroup.id,
+                                                                          RespondentGroup.code == "citizen")).all()  # fmt: skip
+    assert stored and set(stored) == {old}
+    after, _ = compute(dbs, dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key)))
+    assert [(u.unit, u.total) for u in after.units] == [(u.unit, u.total) for u in before.units]

@@ -130,3 +130,30 @@ def test_a_phone_answers_in_the_second_language_and_scores_pool_both(app, client
     assert {c.level: c.n for c in counts} == {4: 1, 5: 1}
     table, _ = compute(dbs, campaign)
     assert table.unit("HDG-NGG-05").criteria["8.1.3"].n > 0
+
+
+def test_cli_lists_languages_and_paper_prints_each_language(runner, client, demo, dbs, tmp_path):
+    path = tmp_path / "hai.yaml"
+    path.write_text(TWO, encoding="utf-8")
+    assert runner.invoke(args=["questionnaire", "import", str(path)]).exit_code == 0
+    rows = [line.split("\t") for line in runner.invoke(args=["questionnaire", "list"]).output.splitlines()]
+    assert ["hai_ngon_ngu", "1", "Phiếu khảo sát", "vi,km", "0"] in rows
+    assert ["leader", "1", "Phiếu lấy ý kiến lãnh đạo về kết quả cải cách hành chính", "vi", "0"] in rows
+
+
+def test_paper_form_prints_in_another_language(app, client, demo, dbs):
+    from .test_qr_posters import login
+
+    doc = ed.load_document((BUILTIN_DIR / "citizen_counter.yaml").read_text(encoding="utf-8"))
+    doc["id"], doc["languages"], doc["title::en"] = "citizen_paper_en", {"en": "English"}, "Citizen survey"
+    text = ed.dump_document(doc)
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    group = dbs.scalar(select(RespondentGroup).where(RespondentGroup.code == "citizen"))
+    with app.test_request_context():
+        switch_version(dbs, campaign, group, import_definition(dbs, load_text(text), text), confirmed=True)
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    vi = client.get(f"/admin/c/{demo.campaign_key}/g/citizen/paper").get_data(as_text=True)
+    en = client.get(f"/admin/c/{demo.campaign_key}/g/citizen/paper?lang=en").get_data(as_text=True)
+    assert 'href="?lang=en"' in vi and "Phiếu khảo sát sự hài lòng" in vi
+    assert '<html lang="en">' in en and "<h1>Citizen survey</h1>" in en

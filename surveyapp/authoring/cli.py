@@ -11,6 +11,7 @@ from sqlalchemy import select
 from questionnaires import editing as ed
 from questionnaires.xlsform import write_xlsform
 
+from ..collect.services import questionnaire_of
 from ..db import session
 
 questionnaire_group = AppGroup("questionnaire", help="Phiếu hỏi: nhập, xuất, liệt kê (XLSForm hoặc YAML).")
@@ -69,4 +70,5 @@ def list_command() -> None:
     for row in s.scalars(
         select(QuestionnaireVersion).order_by(QuestionnaireVersion.code, QuestionnaireVersion.version)
     ):
-        click.echo("\t".join([row.code, str(row.version), row.title, "vi", str(answers.get(row.id, 0))]))
+        languages = ",".join(questionnaire_of(row).languages)
+        click.echo("\t".join([row.code, str(row.version), row.title, languages, str(answers.get(row.id, 0))]))

@@ -37,7 +37,8 @@ def _quota_units(group: RespondentGroup) -> list[Unit]:
 def paper_form(key: str, group_code: str):
     campaign, group = _group(key, group_code)
     s = session()
-    questionnaire = questionnaire_of(group.questionnaire_version)
+    # each language prints: ?lang=km gives the same form (same codes) in that language
+    questionnaire = questionnaire_of(group.questionnaire_version, request.args.get("lang"))
     unit = s.scalar(select(Unit).where(Unit.code == request.args.get("unit", ""))) if request.args.get("unit") else None
     try:
         copies = max(1, min(int(request.args.get("copies", 1)), 200))
