@@ -4,8 +4,10 @@ posters and slips; scorers results and exports; clerks paper entry."""
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -31,12 +33,35 @@ class LoginForm(FlaskForm):
 
 
 def current_user() -> User | None:
+    """The signed-in staff member, if the session is still good: the account is active, its
+    sessions were not ended since (logout, password change) and the login is younger than
+    SESSION_HOURS, counted from signing in (not from the last request)."""
     if "user" not in g:
         uid = session.get("uid")
-        g.user = db_session().get(User, uid) if uid else None
-        if g.user is not None and not g.user.active:
-            g.user = None
+        user = db_session().get(User, uid) if uid else None
+        if user is not None and not (user.active and session.get("sv") == user.session_version and _fresh()):
+            user = None
+        g.user = user
     return g.user
+
+
+def _fresh() -> bool:
+    signed_in = session.get("at")
+    if not isinstance(signed_in, int | float):
+        return False
+    age = time.time() - signed_in
+    return 0 <= age < current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go back to after signing in, or None: never another site. Browsers drop
+    tabs and newlines and read a backslash as a slash, so "/\t/evil.example" would leave us."""
+    if not target or any(ch < " " or ch == "\x7f" or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def staff_required(*roles: Role):
@@ -96,10 +121,9 @@ def login():
             session.clear()
             session.permanent = True
             session["uid"] = user.id
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("campaigns.index")
-            return redirect(target)
+            session["sv"] = user.session_version
+            session["at"] = int(time.time())
+            return redirect(safe_next(request.args.get("next")) or url_for("campaigns.index"))
         s.add(LoginFailure(username=username, address_hash=address))
         s.commit()
         error, status = "Tên đăng nhập hoặc mật khẩu không đúng.", 401
@@ -108,5 +132,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Signs out every copy of this session, not only this browser's cookie."""
+    user = current_user()
+    if user is not None:
+        user.end_sessions()
+        db_session().commit()
     session.clear()
     return redirect(url_for("auth.login"))

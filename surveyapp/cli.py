@@ -438,7 +438,6 @@ def register_commands(app: Flask) -> None:
     @click.password_option(prompt="Mật khẩu")
     def create_admin(username: str, password: str) -> None:
         from sqlalchemy import select
-        from werkzeug.security import generate_password_hash
 
         from .models import Role, User
 
@@ -447,6 +446,6 @@ def register_commands(app: Flask) -> None:
         if user is None:
             user = User(username=username, role=Role.ADMIN, password_hash="")
             s.add(user)
-        user.password_hash = generate_password_hash(password)
+        user.set_password(password)
         s.commit()
         _tsv("admin", username)

@@ -63,6 +63,8 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         # The app-wide ceiling; every request but a staff upload is held to MAX_FORM_BYTES.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", 8))),
+        # the cookie is not re-issued on every request: a session lasts SESSION_HOURS from signing in
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -375,8 +375,20 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    #: raised on logout and on every password change: every session cookie issued before stops working
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint(_one_of("role", Role), name="role"),)
+
+    def set_password(self, password: str) -> None:
+        """A new password, and every session of the account signed out."""
+        from werkzeug.security import generate_password_hash
+
+        self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
 
 class FrameDraw(Base):

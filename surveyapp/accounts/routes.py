@@ -90,7 +90,7 @@ def change(user_id: int):
         if len(password) < MIN_PASSWORD:
             flash(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.", "error")
             return redirect(url_for("accounts.users"))
-        account.password_hash = generate_password_hash(password)
+        account.set_password(password)
         record(s, "user.password_reset", f"user:{account.username}")
     else:
         abort(400)

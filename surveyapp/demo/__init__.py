@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from questionnaires import BUILTIN_DIR
 
@@ -95,6 +94,6 @@ def load_demo(s: Session) -> DemoResult:
     if admin is None:
         admin = User(username=ADMIN, full_name="Quản trị Phòng Nội vụ (dữ liệu mẫu)", role=Role.ADMIN, password_hash="")
         s.add(admin)
-    admin.password_hash = generate_password_hash(password)
+    admin.set_password(password)
     s.flush()
     return DemoResult(DEMO_KEY, ADMIN, password, created)
