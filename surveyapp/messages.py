@@ -35,6 +35,11 @@ PAGES: dict[str, tuple[str, str]] = {
         "Dữ liệu không đọc được",
         "Nội dung gửi lên không phải văn bản Unicode (UTF-8) hợp lệ. Vui lòng tải lại trang và gửi lại.",
     ),
+    "nul_byte": (
+        "Có một ký tự không hợp lệ",
+        "Nội dung gửi lên có một ký tự không in được (ký tự rỗng), thường do dán từ nơi khác vào. Vui lòng xoá "
+        "đoạn vừa dán, gõ lại bằng bàn phím rồi gửi. Các câu trả lời khác vẫn còn trên máy.",
+    ),
     "bad_content_type": ("Dữ liệu không đúng dạng", "Phiếu phải được gửi từ biểu mẫu của trang khảo sát."),
     "unknown_fields": (
         "Phiếu có câu hỏi lạ",

@@ -45,6 +45,10 @@ def reject_malformed_body():
     """
     if request.endpoint not in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["MAX_FORM_BYTES"]
+    # a NUL byte is never text: PostgreSQL refuses it in any string, so it would be a server error
+    # wherever it reached a query (a path, a filter, a login name, an answer)
+    if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+        return notice("nul_byte", 400)
     if request.method != "POST" or request.content_length == 0:
         return None
     mimetype = request.mimetype
@@ -54,6 +58,10 @@ def reject_malformed_body():
         raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
         if not form_body_is_utf8(raw):
             return notice("bad_encoding", 400)
+        if b"%00" in raw or b"\x00" in raw:
+            return notice("nul_byte", 400)
+    elif any("\x00" in value for value in request.form.values()):  # multipart: the fields, not the files
+        return notice("nul_byte", 400)
     return None
 
 
@@ -87,7 +95,13 @@ class RedactCodes(logging.Filter):
         return True
 
 
+#: staff pages, exports and the API show confidential answers and names: never kept in any cache
+CONFIDENTIAL_PREFIXES = ("/admin", "/api", "/login")
+
+
 def security_headers(response):
+    if request.path.startswith(CONFIDENTIAL_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -66,7 +66,7 @@ def test_library_lists_builtins_with_versions_uses_and_answers(admin, demo, dbs)
     # the demo's citizen group uses version 1 and has answers
     assert "Người dân, tổ chức" in page and "Phiên bản 1" in page
     shown = f"{answered:,}".replace(",", ".")
-    assert f'<td class="r">{shown}</td>' in page, "answers per version are counted"
+    assert f'<td class="r" data-label="Phiếu đã nhận">{shown}</td>' in page, "answers per version are counted"
 
 
 def test_copy_reword_add_scale_with_skip_logic_and_publish(admin, dbs):

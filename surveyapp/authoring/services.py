@@ -147,6 +147,8 @@ def copy_to_draft(
             return existing
     doc = ed.load_document(version.source)
     doc["id"] = code
+    if as_new:  # two questionnaires of one name in the library would be told apart by their codes only
+        doc["title"] = f"{doc.get('title', code)} (bản sao)"
     draft = QuestionnaireDraft(code=code, source=ed.dump_document(doc), based_on_id=version.id, updated_by_id=user_id)
     s.add(draft)
     s.flush()
