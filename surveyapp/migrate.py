@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from flask import current_app, has_app_context
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -16,6 +17,9 @@ def alembic_config(engine: Engine, connection=None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    # migrations that re-key data with the app's secret (0013: drafts) read it here when run by the app
+    if has_app_context():
+        cfg.attributes["secret_key"] = current_app.config.get("SECRET_KEY")
     return cfg
 
 

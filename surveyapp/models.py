@@ -437,7 +437,8 @@ class Invitation(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     #: the unguessable part of the personal link (/i/<code>); replaced when the link is reissued
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    #: set once a response was accepted; the only trace an anonymous response leaves here
+    #: set once a response was accepted in a campaign that is not anonymous; an anonymous campaign
+    #: leaves this row untouched and records a claim instead (surveyapp/anonymity.py)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
@@ -445,13 +446,28 @@ class Invitation(Base):
     group: Mapped[RespondentGroup] = relationship()
     unit: Mapped[Unit] = relationship()
 
+    #: whether the person answered, set by invitations.services.group_invitations (not a column)
+    answered = False
+
+
+class InvitationClaim(Base):
+    """An anonymous invitation's answer was stored: its hash with the campaign's key (never the
+    invitation's id) stops a second answer; see surveyapp/anonymity.py."""
+
+    __tablename__ = "invitation_claim"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+
 
 class InvitationDraft(Base):
-    """Answers saved part-way through a long form; deleted when the response is submitted."""
+    """Answers saved part-way through a long form; deleted when the response is submitted.
+
+    Keyed by ``anonymity.draft_key`` (a keyed hash of the invitation), never by the invitation itself."""
 
     __tablename__ = "invitation_draft"
 
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True)
+    draft_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: the submission id the form was shown with, so a resumed form submits idempotently
     submission_token: Mapped[str] = mapped_column(String(200))
     #: JSON object: form field name -> list of values

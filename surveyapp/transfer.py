@@ -17,11 +17,13 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from . import anonymity
 from .models import (
     Answer,
     Campaign,
     CollectionPoint,
     Invitation,
+    InvitationClaim,
     QuestionnaireVersion,
     Quota,
     RespondentGroup,
@@ -130,6 +132,11 @@ def export_campaign(s: Session, campaign: Campaign, path: Path) -> dict[str, int
         for p in s.scalars(select(CollectionPoint).where(CollectionPoint.group_id.in_(ids))):
             emit(out, "point", group=groups[p.group_id].code, unit=units[p.unit_id].code, code=p.code, active=p.active)
         invitations = {}
+        from .invitations.services import group_invitations
+
+        answered: set[int] = set()
+        for g in groups.values():  # an anonymous campaign keeps this in claims, not on the invitation
+            answered |= {i.id for i in group_invitations(s, g) if i.answered}
         for i in s.scalars(select(Invitation).where(Invitation.group_id.in_(ids))):
             invitations[i.id] = i.code
             emit(
@@ -142,7 +149,7 @@ def export_campaign(s: Session, campaign: Campaign, path: Path) -> dict[str, int
                 phone=i.phone,
                 email=i.email,
                 code=i.code,
-                used=i.used,
+                used=i.id in answered,
                 revoked=i.revoked,
             )
         for sl in s.scalars(select(Slip).where(Slip.group_id.in_(ids))):
@@ -324,10 +331,16 @@ def import_campaign(s: Session, path: Path) -> dict[str, int]:
                 s.flush()
                 points[point.code] = point.id
             elif kind == "invitation":
-                record["group_id"], record["unit_id"] = groups[record.pop("group")].id, units[record.pop("unit")].id
+                group = groups[record.pop("group")]
+                record["group_id"], record["unit_id"] = group.id, units[record.pop("unit")].id
+                answered = record["used"] and campaign.anonymous
+                if answered:  # recorded as a claim under this database's ids, as the app records it
+                    record["used"] = False
                 invitation = Invitation(**record)
                 s.add(invitation)
                 s.flush()
+                if answered:
+                    s.add(InvitationClaim(hash=anonymity.claim_hash(campaign.id, invitation.id), group_id=group.id))
                 invitations[invitation.code] = invitation.id
             elif kind == "slip":
                 s.add(

@@ -24,6 +24,7 @@ from surveyapp.models import (
     Campaign,
     CounterAccess,
     Invitation,
+    InvitationClaim,
     InvitationDraft,
     RespondentGroup,
     Response,
@@ -81,7 +82,8 @@ def test_invitation_form_rates_each_unit_and_counts_for_the_unit_rated(client, i
     subjects = {a.subject_unit_id for a in dbs.scalars(select(Answer).where(Answer.question_id == "dlg_direction"))}
     assert subjects == {u.id for u in units}
     dbs.refresh(invitation)
-    assert invitation.used
+    # anonymous: the invitation row is untouched; a keyed-hash claim stops a second answer
+    assert not invitation.used and count(dbs, InvitationClaim) == 1
     again = client.get(f"/i/{invitation.code}")
     assert again.status_code == 410 and "Phiếu đã được ghi nhận" in again.get_data(as_text=True)
     second = client.post(f"/i/{invitation.code}", data={**hidden_fields(html), **leader_answers(units, "2")})
@@ -218,7 +220,7 @@ def test_anonymous_response_cannot_be_tied_to_its_invitation(live_server, invita
 
     response = dbs.scalars(select(Response)).one()
     dbs.refresh(invitation)
-    assert invitation.used and response.invitation_id is None
+    assert not invitation.used and response.invitation_id is None
     # no column of the invitation holds anything about the response, nor the reverse
     invitation_values = {str(getattr(invitation, c.key)) for c in inspect(Invitation).columns}
     response_values = {str(getattr(response, c.key)) for c in inspect(Response).columns}

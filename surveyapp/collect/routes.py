@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 
 from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from questionnaires.model import DEFAULT_LANGUAGE
 
-from .. import ratelimit
+from .. import anonymity, ratelimit
 from ..db import db, session
 from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
@@ -124,7 +123,7 @@ def invitation(code: str):
     if ctx.invitation.revoked:
         fail("invitation_revoked", 410)
     _require_open(ctx)
-    if ctx.invitation.used and request.method == "GET":
+    if request.method == "GET" and anonymity.has_answered(session(), ctx.invitation):
         fail("already_answered", 410)
     return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
 
@@ -341,15 +340,15 @@ def _thanks(ctx, code: str, submission_id: str):
 
 
 def _draft(s, ctx: FormContext) -> InvitationDraft | None:
-    return s.scalar(select(InvitationDraft).where(InvitationDraft.invitation_id == ctx.invitation.id))
+    return s.get(InvitationDraft, anonymity.draft_key(ctx.campaign.id, ctx.invitation.id))
 
 
 def _save_draft(s, ctx: FormContext, page: dict, form_class, token: str):
-    if ctx.invitation.used:
+    if anonymity.has_answered(s, ctx.invitation):
         return notice("already_answered", 409)
     known = {entry.name for entry in form_class.entries}
     data = {name: request.form.getlist(name) for name in request.form if name in known}
-    draft = _draft(s, ctx) or InvitationDraft(invitation_id=ctx.invitation.id)
+    draft = _draft(s, ctx) or InvitationDraft(draft_key=anonymity.draft_key(ctx.campaign.id, ctx.invitation.id))
     draft.data = json.dumps(data, ensure_ascii=False)
     draft.submission_token = token
     draft.saved_at = utcnow()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from questionnaires import Questionnaire, QuestionType, UnitsScope, load_text
 from questionnaires.model import DEFAULT_LANGUAGE
 
+from .. import anonymity
 from ..models import (
     Answer,
     Campaign,
@@ -28,6 +29,7 @@ from ..models import (
     Channel,
     CollectionPoint,
     Invitation,
+    InvitationClaim,
     InvitationDraft,
     QuestionnaireVersion,
     Quota,
@@ -238,6 +240,10 @@ def store_response(
     """
     digest = answers_hash(rows)
     point_id = ctx.point.id if ctx.point is not None else None
+    if ctx.invitation is not None and ctx.campaign.anonymous:
+        # a fresh id, unrelated to the token the form (or its saved draft) carried; a second
+        # submission is stopped by the invitation's claim instead
+        submission_id = str(uuid.uuid4())
     known = _existing(s, submission_id, digest, point_id)
     if known is not None:
         return known
@@ -274,7 +280,7 @@ def store_response(
             return known
         return Outcome.DUPLICATE_PAPER if _paper_taken(s, ctx.campaign.id, paper_number) else Outcome.CONFLICT
 
-    if invitation is not None and not _claim(s, Invitation, invitation.id, Invitation.revoked.is_(False)):
+    if invitation is not None and not _claim_invitation(s, ctx):
         s.rollback()
         return Outcome.ALREADY_USED
     if ctx.slip is not None and not _claim(s, Slip, ctx.slip.id):
@@ -318,9 +324,32 @@ def store_response(
             ],
         )  # fmt: skip
     if invitation is not None:
-        s.execute(delete(InvitationDraft).where(InvitationDraft.invitation_id == invitation.id))
+        key = anonymity.draft_key(ctx.campaign.id, invitation.id)
+        s.execute(delete(InvitationDraft).where(InvitationDraft.draft_key == key))
     s.flush()
     return Outcome.STORED
+
+
+def _claim_invitation(s: Session, ctx: FormContext) -> bool:
+    """Take the invitation's one answer; False if it was answered (or revoked) already.
+
+    Not anonymous: one conditional UPDATE of the invitation (racing submissions wait on its row
+    lock). Anonymous: a claim keyed by a hash of the invitation, and the invitation row left
+    untouched, so nothing written now can be joined to the person (surveyapp/anonymity.py);
+    racing submissions wait on the claim's unique key."""
+    invitation = ctx.invitation
+    if not ctx.campaign.anonymous:
+        return _claim(s, Invitation, invitation.id, Invitation.revoked.is_(False))
+    if invitation.revoked or invitation.used:
+        return False
+    try:
+        with s.begin_nested():
+            s.execute(insert(InvitationClaim.__table__).values(
+                hash=anonymity.claim_hash(ctx.campaign.id, invitation.id), group_id=ctx.group.id
+            ))  # fmt: skip
+    except IntegrityError:
+        return False
+    return True
 
 
 def campaign_accepts(campaign: Campaign) -> str | None:

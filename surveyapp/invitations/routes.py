@@ -52,7 +52,7 @@ def group_page(key: str, group_code: str):
     campaign, group = _group(key, group_code)
     s = session()
     invitations = group_invitations(s, group) if group.mode == GroupMode.INVITATION else []
-    answered = sum(1 for i in invitations if i.used)
+    answered = sum(1 for i in invitations if i.answered)
     batches = s.execute(
         select(Unit.code, Unit.name, Slip.batch, Slip.used)
         .join(Unit, Slip.unit_id == Unit.id)
@@ -193,7 +193,7 @@ def links(key: str, group_code: str, fmt: str):
     campaign, group = _group(key, group_code)
     invitations = group_invitations(session(), group)
     if request.args.get("only") == "pending":
-        invitations = [i for i in invitations if not i.used and not i.revoked]
+        invitations = [i for i in invitations if not i.answered and not i.revoked]
     name = f"{'nhac-nho' if request.args.get('only') else 'duong-dan'}-{campaign.key}-{group.code}"
     if fmt == "csv":
         return _download(links_csv(invitations), "text/csv", f"{name}.csv")
@@ -206,7 +206,7 @@ def links(key: str, group_code: str, fmt: str):
 @staff_required()
 def invitation_slips(key: str, group_code: str):
     campaign, group = _group(key, group_code)
-    invitations = [i for i in group_invitations(session(), group) if not i.used and not i.revoked]
+    invitations = [i for i in group_invitations(session(), group) if not i.answered and not i.revoked]
     cards = [
         {"title": i.full_name, "subtitle": " · ".join(x for x in (i.position, i.unit.name) if x),
          "qr": url_for("invitations.qr_invitation", code=i.code), "url": invitation_url(i.code)}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sampling.errors import FrameError
 from sampling.frames import find_column, normalise, read_table
 
+from .. import anonymity
 from ..collect.services import descendants
 from ..models import Campaign, Invitation, RespondentGroup, Slip, Unit
 
@@ -155,7 +156,7 @@ def add_invitations(s: Session, group: RespondentGroup, people: list[Person]) ->
 
 def reissue(s: Session, invitation: Invitation) -> None:
     """A new link for the same person; the old one stops working."""
-    if invitation.used:
+    if anonymity.has_answered(s, invitation):
         raise ValueError("Người này đã trả lời: không cấp lại đường dẫn để tránh một người trả lời hai lần.")
     invitation.code = new_code()
     invitation.revoked = False
@@ -168,17 +169,23 @@ def revoke(s: Session, invitation: Invitation) -> None:
 
 
 def group_invitations(s: Session, group: RespondentGroup) -> list[Invitation]:
-    return list(
+    """The group's invitations, each with ``answered`` set (anonymity.answered_ids: never stored
+    on the invitation in an anonymous campaign)."""
+    invitations = list(
         s.scalars(
             select(Invitation).where(Invitation.group_id == group.id).order_by(Invitation.unit_id, Invitation.full_name)
         )
     )
+    done = anonymity.answered_ids(s, group, invitations)
+    for invitation in invitations:
+        invitation.answered = invitation.id in done
+    return invitations
 
 
 def status_text(invitation: Invitation) -> str:
     if invitation.revoked:
         return "Đã thu hồi"
-    return "Đã trả lời" if invitation.used else "Chưa trả lời"
+    return "Đã trả lời" if invitation.answered else "Chưa trả lời"
 
 
 def _safe(value: str) -> str:
