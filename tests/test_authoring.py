@@ -128,7 +128,7 @@ def test_copy_reword_add_scale_with_skip_logic_and_publish(admin, dbs):
         ({"label": ""}, "Vui lòng nhập câu hỏi."),
         ({"min": "abc"}, "Phải là một số"),
         ({"min": "10", "max": "2"}, "giới hạn số không hợp lệ"),
-        ({"label": "Có\x00ký tự lạ"}, "ký tự điều khiển"),
+        ({"label": "Có\x07ký tự lạ"}, "ký tự điều khiển"),
         ({"criterion": "tiêu chí 8"}, "Mã tiêu chí"),
     ],
 )

@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from surveyapp.models import Answer, CollectionPoint, QuestionnaireVersion, RespondentGroup, Response, Unit
+from surveyapp.models import (
+    Answer,
+    CollectionPoint,
+    InvitationClaim,
+    QuestionnaireVersion,
+    RespondentGroup,
+    Response,
+    Unit,
+)
 
 from .conftest import ARTIFACTS, count, need_tool
 
@@ -205,4 +213,6 @@ def test_leader_rates_three_units_stops_half_way_comes_back_and_submits(browser,
         levels.setdefault(answer.subject_unit_id, set()).add(answer.value_num)
     assert levels == {first[0].id: {4.0}, first[1].id: {3.0}, first[2].id: {3.0}}
     dbs.refresh(invitation)
-    assert invitation.used and dbs.scalar(select(Invitation.used).where(Invitation.id == invitation.id))
+    # anonymous: the invitation is untouched and a claim records that it answered (surveyapp/anonymity.py)
+    assert not dbs.scalar(select(Invitation.used).where(Invitation.id == invitation.id))
+    assert dbs.scalar(select(func.count()).select_from(InvitationClaim)) == 1
