@@ -48,11 +48,7 @@ def answered_ids(s: Session, group: RespondentGroup, invitations: list[Invitatio
     if group.campaign.anonymous:
         claims = set(s.scalars(select(InvitationClaim.hash).where(InvitationClaim.group_id == group.id)))
         if claims:
-            key = campaign_key(group.campaign_id)
-            done |= {
-                i.id for i in invitations
-                if hmac.new(key, f"claim:{i.id}".encode(), hashlib.sha256).hexdigest() in claims
-            }  # fmt: skip
+            done |= {i.id for i in invitations if claim_hash(group.campaign_id, i.id) in claims}
     return done
 
 

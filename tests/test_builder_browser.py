@@ -11,7 +11,7 @@ from sqlalchemy import select
 from surveyapp.models import Answer, CollectionPoint, QuestionnaireVersion, RespondentGroup, Response, Unit
 
 from .conftest import ARTIFACTS
-from .test_browser import PHONE, browser  # noqa: F401 (the fixture)
+from .test_browser import PHONE, _answer_everything, browser  # noqa: F401 (the fixture)
 
 DESKTOP = {"width": 1366, "height": 900}
 
@@ -156,15 +156,8 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     assert not phone.is_visible(f"#f-q_{scale_id}")
     phone.check(f'input[name="q_{new_single}"][value="can_bo_gioi_thieu"]')
     assert phone.is_visible(f"#f-q_{scale_id}")
-    phone.check('input[name="q_procedure_field"][value="land"]')
-    phone.check('input[name="q_respondent_kind"][value="person"]')
-    phone.check('input[name="q_submit_channel"][value="counter"]')
-    phone.fill('input[name="q_visits"]', "1")
-    for name in phone.eval_on_selector_all(".q-scale:not(.hid)", "els => els.map(e => e.id.slice(2))"):
-        phone.check(f'input[name="{name}"][value="5"]')
-    phone.check('input[name="q_unofficial_payment"][value="no"]')
     phone.check('input[name="q_on_time"][value="yes"]')
-    phone.check('input[name="q_gave_feedback"][value="no"]')
+    _answer_everything(phone, level="5")
     phone.click("button.send")
     phone.wait_for_selector("#thanks")
     stored = dbs.scalars(select(Response).where(Response.questionnaire_version_id == version.id)).one()
