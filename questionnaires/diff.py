@@ -68,7 +68,7 @@ def compare(old: Questionnaire, new: Questionnaire) -> list[Change]:
             changes.append(Change("options", qid, q.label, _choices(was), _choices(q)))
         if was.required != q.required:
             changes.append(Change("required", qid, q.label, str(was.required), str(q.required)))
-        if was.show_if != q.show_if:
+        if was.conditions != q.conditions:
             changes.append(Change("condition", qid, q.label))
     changes.extend(Change("removed", qid, q.label) for qid, q in before.items() if qid not in after)
     return changes

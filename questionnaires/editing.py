@@ -321,8 +321,8 @@ class QuestionEdit:
     integer: bool = True
     max_length: int | None = None
     units: str | None = None
-    show_if_question: str | None = None
-    show_if_answers: list[str] = field(default_factory=list)
+    #: skip logic: (earlier question, answers that show this one); all must hold
+    conditions: list[tuple[str, list[str]]] = field(default_factory=list)
     #: language -> {"label": …, "help": …}; an empty text means no translation
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
     #: language -> the options' labels, in the order of ``options``
@@ -362,8 +362,9 @@ def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
         case QuestionType.RATE_UNITS:
             new["units"] = edit.units or "assigned"
             new["items"] = old.get("items") or []
-    if edit.show_if_question:
-        new["show_if"] = {"question": edit.show_if_question, "answers": list(edit.show_if_answers)}
+    shown_if = [{"question": q, "answers": list(a)} for q, a in edit.conditions]
+    if shown_if:
+        new["show_if"] = shown_if[0] if len(shown_if) == 1 else shown_if
     for lang, texts in edit.translations.items():
         for key in ("label", "help"):
             if texts.get(key, "").strip() and (key == "label" or "help" in new):

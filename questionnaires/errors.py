@@ -34,9 +34,11 @@ MESSAGES: dict[str, str] = {
     "bad_bounds": "giới hạn số không hợp lệ: min ({min}) phải là số và nhỏ hơn hoặc bằng max ({max})",
     "bad_number": "“{key}” phải là một số, nhận được “{value}”",
     "bad_bool": "“{key}” phải là true hoặc false, nhận được “{value}”",
-    "show_if_shape": "điều kiện hiển thị (show_if) phải có dạng {{question: mã_câu, answers: [mã_trả_lời, …]}}",
+    "show_if_shape": "điều kiện hiển thị (show_if) phải có dạng {{question: mã_câu, answers: [mã_trả_lời, …]}} "
+    "hoặc một danh sách các điều kiện như vậy",
     "show_if_missing_question": "điều kiện hiển thị trỏ tới câu hỏi “{value}” không có trong phiếu",
     "show_if_later_question": "điều kiện hiển thị phải trỏ tới một câu hỏi đứng trước, câu “{value}” nằm sau câu này",
+    "show_if_repeated": "mỗi câu hỏi chỉ dùng một lần trong điều kiện hiển thị (gộp các đáp án vào một điều kiện)",
     "show_if_self": "điều kiện hiển thị không được trỏ tới chính câu hỏi này",
     "show_if_bad_target": "điều kiện hiển thị trỏ tới câu “{value}” không phải câu lựa chọn, có/không hoặc thang đo",
     "show_if_missing_option": "điều kiện hiển thị dùng đáp án “{value}” không có trong câu “{target}”",

@@ -419,7 +419,7 @@ class _Validator:
             limit = self.number(raw, "max_length", label_qid)
             max_length = int(limit) if limit and limit > 0 else DEFAULT_MAX_LENGTH[qtype]
 
-        show_if = self.read_condition(raw, label_qid, siblings)
+        conditions = self.read_conditions(raw, label_qid, siblings)
 
         if qtype is QuestionType.RATE_UNITS:
             if parent is not None:
@@ -461,7 +461,8 @@ class _Validator:
             maximum=maximum,
             integer=integer,
             max_length=max_length,
-            show_if=show_if,
+            show_if=conditions[0] if conditions else None,
+            show_if_also=tuple(conditions[1:]),
             items=items,
             units=units,
             line=raw.line,
@@ -490,10 +491,19 @@ class _Validator:
             options.append(Option(code, label or ""))
         return tuple(options)
 
-    def read_condition(self, raw: _LineDict, qid: str, siblings: dict | None) -> Condition | None:
-        cond = raw.get("show_if")
-        if cond is None:
-            return None
+    def read_conditions(self, raw: _LineDict, qid: str, siblings: dict | None) -> list[Condition]:
+        """``show_if``: one condition, or a list of them that must all hold (on different questions)."""
+        value = raw.get("show_if")
+        if value is None:
+            return []
+        out = [c for c in (self.read_condition(raw, cond, qid, siblings) for cond in
+                           (value if isinstance(value, list) and value else [value])) if c]  # fmt: skip
+        targets = [c.question for c in out]
+        if len(set(targets)) != len(targets):
+            self.problem("show_if_repeated", raw.line, qid)
+        return out
+
+    def read_condition(self, raw: _LineDict, cond: Any, qid: str, siblings: dict | None) -> Condition | None:
         if (
             not isinstance(cond, dict)
             or set(cond) != {"question", "answers"}

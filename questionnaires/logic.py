@@ -19,7 +19,4 @@ def is_visible(question: Question, given: Mapping[str, frozenset[str]]) -> bool:
     >>> is_visible(q, {"ok": frozenset({"no"})}), is_visible(q, {"ok": frozenset({"yes"})})
     (True, False)
     """
-    condition = question.show_if
-    if condition is None:
-        return True
-    return bool(given.get(condition.question, frozenset()) & condition.answers)
+    return all(given.get(c.question, frozenset()) & c.answers for c in question.conditions)

@@ -91,11 +91,17 @@ class Question:
     maximum: float | None = None
     integer: bool = True
     max_length: int | None = None
-    show_if: Condition | None = None
+    show_if: Condition | None = None  #: the first condition (all of ``conditions`` must hold)
+    show_if_also: tuple[Condition, ...] = ()  #: further conditions on other questions, all required
     items: tuple[Question, ...] = ()  #: for RATE_UNITS: the questions asked about each unit
     units: UnitsScope | None = None  #: for RATE_UNITS
     line: int | None = None  #: line in the definition file, for messages
     yesno: tuple[Option, Option] = YESNO_OPTIONS  #: the yes/no labels in the questionnaire's language
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """Every condition the question is shown under (all of them must hold)."""
+        return ((self.show_if,) if self.show_if else ()) + self.show_if_also
 
     def choices(self) -> tuple[Option, ...]:
         """The answer codes this question accepts, as options (scale levels as "1".."n")."""

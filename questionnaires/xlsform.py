@@ -17,7 +17,8 @@ yes/no                 ``select_one yesno`` with the choices yes = Có, no = Kh�
 number                 ``integer`` / ``decimal``; bounds in ``constraint`` (``. >= 0 and . <= 30``)
 text / longtext        ``text`` / ``text`` with ``appearance`` multiline; ``string-length(.) <= N``
 rate each unit         ``begin_repeat`` with the column ``units`` (assigned | scope) / ``end_repeat``
-show_if                ``relevant``: ``${q} = 'x'``, ``selected(${q}, 'x')`` joined by ``or``
+show_if                ``relevant``: ``${q} = 'x'``, ``selected(${q}, 'x')`` joined by ``or``; several
+                       questions joined by ``and``
 criterion              the column ``criterion``
 aspects' names         the sheet ``aspects`` (name, label); without it, the group titles
 =====================  ==================================================================
@@ -59,7 +60,16 @@ def _number(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _relevant(doc_index: dict[str, dict], condition: dict) -> str:
+def _relevant(doc_index: dict[str, dict], show_if: dict | list) -> str:
+    """``relevant`` of one condition or of several that must all hold (joined by "and")."""
+    conditions = show_if if isinstance(show_if, list) else [show_if]
+    parts = [_one_relevant(doc_index, c) for c in conditions]
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({p})" if " or " in p else p for p in parts)
+
+
+def _one_relevant(doc_index: dict[str, dict], condition: dict) -> str:
     target = condition["question"]
     kind = (doc_index.get(target) or {}).get("type")
     answers = [str(a) for a in condition.get("answers") or []]
@@ -608,24 +618,36 @@ class _Reader:
                 value = value + 1 if op == ">" else value - 1
             question["min" if op.startswith(">") else "max"] = value
 
-    def relevant(self, row: _Row) -> dict | None:
+    def relevant(self, row: _Row) -> dict | list | None:
+        """``relevant`` as our skip logic: conditions joined by "and", each one question's answers
+        joined by "or" (``${q} = 'x'``, ``selected(${q}, 'x')``)."""
         text = row.get("relevant").strip()
-        if re.search(r"\band\b", text):
-            self.bad(row, f"điều kiện “{text}”: chưa hỗ trợ “and”; chỉ nhận một câu hỏi với các đáp án nối bằng or.")
+        conditions = []
+        for part in _split_and(text):
+            condition = self.one_condition(row, text, part)
+            if condition is None:
+                return None
+            conditions.append(condition)
+        if len({c["question"] for c in conditions}) != len(conditions):
+            self.bad(row, f"điều kiện “{text}”: mỗi câu hỏi chỉ được dùng một lần (gộp các đáp án bằng or).")
             return None
+        return conditions[0] if len(conditions) == 1 else conditions
+
+    def one_condition(self, row: _Row, text: str, part: str) -> dict | None:
         target = None
         answers: list[str] = []
-        for part in re.split(r"\s+or\s+", text):
-            part = part.strip().strip("()").strip() if part.count("(") != part.count(")") else part.strip()
-            match = _EQ.match(part) or _SELECTED.match(part)
+        for piece in re.split(r"\s+or\s+", part):
+            piece = piece.strip()
+            match = _EQ.match(piece) or _SELECTED.match(piece)
             if not match:
                 self.bad(row, f"điều kiện “{text}” chưa được hỗ trợ (chỉ nhận ${{câu}} = 'mã' hoặc "
-                              "selected(${câu}, 'mã'), nối bằng or).")  # fmt: skip
+                              "selected(${câu}, 'mã'), nối bằng or và and).")  # fmt: skip
                 return None
             name = match.group(1)
             value = next(g for g in match.groups()[1:] if g is not None)
             if target not in (None, name):
-                self.bad(row, f"điều kiện “{text}”: chỉ nhận các đáp án của một câu hỏi.")
+                self.bad(row, f"điều kiện “{text}”: các vế nối bằng or phải cùng một câu hỏi; "
+                              "các câu khác nhau nối bằng and.")  # fmt: skip
                 return None
             target = name
             answers.append(value)
@@ -646,13 +668,55 @@ class _Reader:
         for section in doc.get("sections") or []:
             for q in section.get("questions") or []:
                 for item in [q, *(q.get("items") or [])]:
-                    condition = item.get("show_if")
-                    if not condition:
-                        continue
-                    condition.pop("_raw", None)
-                    mapping = self.code_maps.get(lists.get(condition["question"], ""), None)
-                    if mapping is not None:
-                        condition["answers"] = [mapping.get(a, slug(a, "pa")) for a in condition["answers"]]
+                    show_if = item.get("show_if")
+                    for condition in show_if if isinstance(show_if, list) else [show_if] if show_if else []:
+                        condition.pop("_raw", None)
+                        mapping = self.code_maps.get(lists.get(condition["question"], ""), None)
+                        if mapping is not None:
+                            condition["answers"] = [mapping.get(a, slug(a, "pa")) for a in condition["answers"]]
+
+
+def _split_and(text: str) -> list[str]:
+    """The parts of ``a and (b or c)`` joined by "and" outside parentheses, outer parentheses removed.
+
+    >>> _split_and("${a} = 'x' and (${b} = '1' or ${b} = '2')")
+    ["${a} = 'x'", "${b} = '1' or ${b} = '2'"]
+    """
+    parts, depth, start, quote = [], 0, 0, None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and re.match(r"\s+and\s+", text[i:]) and (i == 0 or text[i - 1] != "$"):
+            parts.append(text[start:i])
+            i += re.match(r"\s+and\s+", text[i:]).end()
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:])
+    out = []
+    for part in parts:
+        part = part.strip()
+        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            part = part[1:-1].strip()
+        out.append(part)
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def read_xlsform(data: bytes, filename: str = "phieu.xlsx") -> dict:

@@ -68,7 +68,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     section.locator(".addq input[name=label]").fill("Cán bộ giới thiệu có lịch sự, không ép buộc không?")
     section.locator(".addq select[name=type]").select_option("scale")
     section.locator(".addq button").click()
-    page.select_option("#cond-q", new_single)
+    page.select_option("select[name=show_if_question]", new_single)
     page.locator("fieldset.cond:visible").get_by_label("Cán bộ giới thiệu").check()
     page.select_option("#edit select[name=aspect]", "civil_servant")
     page.click("#edit button[value=save]")

@@ -186,10 +186,10 @@ def test_unsupported_parts_are_refused_one_line_per_row():
     assert "trang survey, dòng 4" in rows  # calculate
     assert "trang survey, dòng 5" in rows  # choice_filter
     assert "trang survey, dòng 6" in rows  # a repeat that is not over units
-    assert "trang survey, dòng 9" in rows  # relevant with "and"
+    assert "trang survey, dòng 9" in rows  # relevant comparing numbers
     assert "trang survey, dòng 10" in rows  # geopoint
     assert any("choice_filter" in p for p in problems) and any("calculate" in p for p in problems)
-    assert any(p.startswith("trang survey, dòng 9") and "“and”" in p for p in problems)
+    assert any(p.startswith("trang survey, dòng 9") and "chưa được hỗ trợ" in p for p in problems)
     assert all("dòng" in p for p in problems)
 
 

@@ -129,11 +129,17 @@ def parse_question(form: MultiDict, doc: ed.Document, qid: str | None) -> tuple[
             edit.option_translations[lang] = [
                 clean_text(v, 300, errors, f"opt_{i}") for i, v in enumerate(form.getlist(f"opt_label::{lang}"))
             ]
-    target = form.get("show_if_question") or ""
-    if target:
-        edit.show_if_question = target
+    for suffix in CONDITION_ROWS:
+        target = form.get(f"show_if_question{suffix}") or ""
+        if not target:
+            continue
         prefix = f"{target}:"
-        edit.show_if_answers = [v[len(prefix) :] for v in form.getlist("show_if_answers") if v.startswith(prefix)]
-        if not edit.show_if_answers:
-            errors["show_if"] = FIELD_MESSAGES["show_if_answers"]
+        answers = [v[len(prefix) :] for v in form.getlist(f"show_if_answers{suffix}") if v.startswith(prefix)]
+        if not answers:
+            errors[f"show_if{suffix}"] = FIELD_MESSAGES["show_if_answers"]
+        edit.conditions.append((target, answers))
     return edit, errors
+
+
+#: the builder offers two skip-logic conditions (both must hold): fields show_if_question, …_2
+CONDITION_ROWS = ("", "_2")

@@ -23,7 +23,7 @@ from ..collect.services import questionnaire_of
 from ..db import session
 from ..models import QuestionnaireDraft, QuestionnaireVersion, Unit
 from . import bp
-from .forms import NEW, clean_text, parse_question
+from .forms import CONDITION_ROWS, NEW, clean_text, parse_question
 from .services import (
     AuthoringError,
     builtin_codes,
@@ -102,7 +102,7 @@ def version(version_id: int):
     )  # fmt: skip
 
 
-@bp.route("/admin/questionnaires/v/<int:version_id>/preview")
+@bp.route("/admin/questionnaires/v/<int:version_id>/preview", methods=["GET", "POST"])
 @staff_required()
 def version_preview(version_id: int):
     s = session()
@@ -224,11 +224,12 @@ def _question_values(question: dict) -> MultiDict:
             values[key] = str(question[key]).replace(".", ",")
     if question.get("integer", True):
         values["integer"] = "1"
-    condition = question.get("show_if") or {}
-    if condition.get("question"):
-        values["show_if_question"] = condition["question"]
-        for answer in condition.get("answers") or []:
-            values.add("show_if_answers", f"{condition['question']}:{answer}")
+    show_if = question.get("show_if") or []
+    for suffix, condition in zip(CONDITION_ROWS, show_if if isinstance(show_if, list) else [show_if], strict=False):
+        if condition.get("question"):
+            values[f"show_if_question{suffix}"] = condition["question"]
+            for answer in condition.get("answers") or []:
+                values.add(f"show_if_answers{suffix}", f"{condition['question']}:{answer}")
     return values
 
 
@@ -262,7 +263,8 @@ def _builder(draft: QuestionnaireDraft, doc: ed.Document, *, selected: str | Non
         per_question=per_question, general=general, targets=targets, type_names=ed.TYPE_NAMES,
         scales=_scales(doc), aspects=doc.get("aspects") or {}, next_version=next_version(s, draft.code),
         languages=doc.get("languages") or {},
-        builtin=draft.code in builtin_codes(), new=NEW, labels=labels, user=current_user(),
+        builtin=draft.code in builtin_codes(), new=NEW, labels=labels, condition_rows=CONDITION_ROWS,
+        user=current_user(),
     ), status  # fmt: skip
 
 

@@ -86,16 +86,25 @@ def field_name(question: Question, unit: Unit | None) -> str:
 
 
 def condition_field(questionnaire: Questionnaire, question: Question, unit: Unit | None) -> str:
-    """The form field name of the question that ``question``'s skip logic looks at."""
-    target = questionnaire.question(question.show_if.question)
-    is_top = any(q.id == target.id for q in questionnaire.top_questions())
-    return field_name(target, None if is_top else unit)
+    """The form field names of the questions that ``question``'s skip logic looks at, space-separated."""
+    top = {q.id for q in questionnaire.top_questions()}
+    return " ".join(
+        field_name(questionnaire.question(c.question), None if c.question in top else unit) for c in question.conditions
+    )
+
+
+def condition_answers(question: Question) -> str:
+    """The answers each condition accepts, for the page's script: "yes|4 5" (conditions split by "|")."""
+    return "|".join(" ".join(sorted(c.answers)) for c in question.conditions)
 
 
 def condition_text(questionnaire: Questionnaire, question: Question) -> str:
-    """The answers that show ``question``, in words: "Không" or "Có, Không"."""
-    target = questionnaire.question(question.show_if.question)
-    return ", ".join(o.label for o in target.choices() if o.code in question.show_if.answers)
+    """The answers that show ``question``, in words: "Không", or "Có, Không; và Đất đai"."""
+    parts = []
+    for c in question.conditions:
+        target = questionnaire.question(c.question)
+        parts.append(", ".join(o.label for o in target.choices() if o.code in c.answers))
+    return "; và ".join(parts)
 
 
 def plan_entries(questionnaire: Questionnaire, rated_units: dict[str, list[Unit]]) -> list[Entry]:

@@ -49,8 +49,11 @@ def translate(question: Question, typed: str) -> list[str]:
 
 
 def condition_codes(questionnaire, question: Question) -> str:
-    """The codes of the earlier answer that make ``question`` apply, e.g. "2" or "1, 3"."""
-    target = questionnaire.question(question.show_if.question)
-    codes = [code for code, option in zip(code_table(target), target.choices(), strict=True)
-             if option.code in question.show_if.answers]  # fmt: skip
-    return ", ".join(code for code, _label in codes)
+    """When ``question`` applies, in the codes of the paper form: câu “A” chọn mã 2 (và câu “B” chọn mã 1, 3)."""
+    parts = []
+    for condition in question.conditions:
+        target = questionnaire.question(condition.question)
+        codes = [code for code, option in zip(code_table(target), target.choices(), strict=True)
+                 if option.code in condition.answers]  # fmt: skip
+        parts.append(f"câu “{target.label}” chọn mã {', '.join(code for code, _label in codes)}")
+    return " và ".join(parts)

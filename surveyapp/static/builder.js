@@ -22,15 +22,14 @@
     select.addEventListener("change", sync);
     sync();
   });
-  var cond = document.getElementById("cond-q");
-  if (cond) {
-    var sets = document.querySelectorAll("fieldset.cond");
+  document.querySelectorAll(".condrow").forEach(function (row) {
+    var cond = row.querySelector("select.cond-q"), sets = row.querySelectorAll("fieldset.cond");
     var showCond = function () {
       sets.forEach(function (f) { f.hidden = f.dataset.for !== cond.value; });
     };
     cond.addEventListener("change", showCond);
     showCond();
-  }
+  });
   document.querySelectorAll("form").forEach(function (f) {
     f.addEventListener("submit", function () {
       var b = f.querySelector("button"); if (b) { setTimeout(function () { b.disabled = true; }, 0); }

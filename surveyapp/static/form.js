@@ -22,9 +22,12 @@
     var shown = 0, answered = 0, n = 0;
     qs.forEach(function (q) {
       var on = true;
-      if (q.dataset.if) {
-        var want = q.dataset.in.split(" "), have = values(q.dataset.if);
-        on = have.some(function (v) { return want.indexOf(v) >= 0; });
+      if (q.dataset.if) {  // every condition must hold: fields "a b", answers "x y|z"
+        var fields = q.dataset.if.split(" "), wants = q.dataset.in.split("|");
+        on = fields.every(function (name, i) {
+          var want = wants[i].split(" ");
+          return values(name).some(function (v) { return want.indexOf(v) >= 0; });
+        });
       }
       q.classList.toggle("hid", !on);
       if (!on) return;
