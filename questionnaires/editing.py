@@ -417,6 +417,21 @@ def set_languages(doc: Document, languages: dict[str, str], titles: dict[str, st
                 strip(option)
 
 
+def set_level_translations(doc: Document, lang: str, scales: dict[str, list[str]], yesno: list[str]) -> None:
+    """A language's labels for each scale's levels and for yes/no; empty lists remove them (the
+    Vietnamese labels show then). The loader checks the number of levels."""
+    kept = {name: labels for name, labels in scales.items() if any(x.strip() for x in labels)}
+    if kept:
+        doc[f"scales::{lang}"] = {name: [x.strip() for x in labels if x.strip()] for name, labels in kept.items()}
+    else:
+        doc.pop(f"scales::{lang}", None)
+    yesno = [x.strip() for x in yesno if x.strip()]
+    if yesno:
+        doc[f"yesno::{lang}"] = yesno
+    else:
+        doc.pop(f"yesno::{lang}", None)
+
+
 def parse_languages(text: str) -> dict[str, str]:
     """Lines "km = Tiếng Khmer" (or "km Tiếng Khmer") as code -> name; the loader checks the codes.
 

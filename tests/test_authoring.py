@@ -334,3 +334,30 @@ def test_answers_keep_the_version_they_answered_and_still_score(admin, dbs, demo
     assert stored and set(stored) == {old}
     after, _ = compute(dbs, dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key)))
     assert [(u.unit, u.total) for u in after.units] == [(u.unit, u.total) for u in before.units]
+
+
+def test_scale_and_yes_no_labels_are_translated_in_the_builder(admin, dbs):
+    from questionnaires import load_text
+
+    draft = _copy_citizen(admin, dbs)
+    token = _token(admin, f"/admin/questionnaires/d/{draft.code}")
+    admin.post(f"/admin/questionnaires/d/{draft.code}/general", data={
+        "csrf_token": token, "title": "Phiếu", "languages": "en = English",
+    })  # fmt: skip
+    page = admin.get(f"/admin/questionnaires/d/{draft.code}").get_data(as_text=True)
+    assert 'name="scale::en::satisfaction5"' in page and 'name="yesno::en"' in page
+    labels = "Very dissatisfied\nDissatisfied\nNeutral\nSatisfied\nVery satisfied"
+    response = admin.post(f"/admin/questionnaires/d/{draft.code}/general", data={
+        "csrf_token": csrf_token(page), "title": "Phiếu", "languages": "en = English",
+        "scale::en::satisfaction5": labels, "yesno::en": "Yes\nNo",
+    })  # fmt: skip
+    assert response.status_code == 302
+    en = load_text(ed.dump_document(_doc(dbs, draft)), language="en")
+    assert en.question("servant_polite").scale.labels[4] == "Very satisfied"
+    assert [o.label for o in en.question("on_time").choices()] == ["Yes", "No"]
+    # four levels for a five-level scale: the loader's message, nothing saved
+    response = admin.post(f"/admin/questionnaires/d/{draft.code}/general", data={
+        "csrf_token": csrf_token(page), "title": "Phiếu", "languages": "en = English",
+        "scale::en::satisfaction5": "a\nb\nc\nd", "yesno::en": "Yes\nNo",
+    })  # fmt: skip
+    assert response.status_code == 422 and "phải có đúng 5 mức" in response.get_data(as_text=True)

@@ -310,9 +310,22 @@ def general(code: str):
         doc = ed.load_document(draft.source)
         return _builder(draft, doc, refused=list(errors.values()) or ["Vui lòng nhập tên phiếu."], status=422)
 
+    scale_names = [name for name, _labels in _scales(ed.load_document(draft.source))]
+
+    def lines(key: str) -> list[str]:
+        return clean_text(request.form.get(key), 2000, errors, "languages", multiline=True).splitlines()
+
+    levels = {code: ({name: lines(f"scale::{code}::{name}") for name in scale_names}, lines(f"yesno::{code}"))
+              for code in languages if f"yesno::{code}" in request.form}  # fmt: skip
+    if errors:
+        doc = ed.load_document(draft.source)
+        return _builder(draft, doc, refused=list(errors.values()), status=422)
+
     def change(d):
         ed.set_general(d, title=title, intro=intro)
         ed.set_languages(d, languages, titles)
+        for code, (scales, yesno) in levels.items():
+            ed.set_level_translations(d, code, scales, yesno)
 
     return _change(draft, change, ok="Đã lưu thông tin chung.")
 
