@@ -104,3 +104,35 @@ def test_fifty_racing_for_the_last_five_places_never_exceed_the_quota(live_serve
         select(Quota.received).where(Quota.unit_id == point.unit_id, Quota.group_id == point.group_id)
     )
     assert received == 60
+
+
+def test_racing_reviews_of_one_response_move_its_quota_once(live_server, demo, dbs):
+    """Issue 14, finding 8: ten reviewers excluding one response at once lowered the quota 3 times."""
+    from surveyapp.demo.fake import fill
+    from surveyapp.models import AuditEvent, Campaign
+
+    from .conftest import csrf_token
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    fill(dbs, campaign, share=0.1, seed=11)
+    dbs.commit()
+    response = dbs.scalars(select(Response).where(Response.status == "valid")).first()
+    quota = select(Quota.received).where(Quota.group_id == response.group_id, Quota.unit_id == response.unit_id)
+    before = dbs.scalar(quota)
+    opener = _browser()
+    with opener.open(f"{live_server}/login") as page:
+        token = csrf_token(page.read().decode())
+    login = urlencode({"csrf_token": token, "username": demo.admin_username, "password": demo.admin_password})
+    _post(opener, f"{live_server}/login", login.encode())
+    with opener.open(f"{live_server}/admin/c/{demo.campaign_key}/quality?all=1") as page:
+        token = csrf_token(page.read().decode())
+    body = urlencode({"csrf_token": token, "decision": "exclude", "note": "trùng lặp"}).encode()
+    url = f"{live_server}/admin/c/{demo.campaign_key}/responses/{response.id}/review"
+
+    _race([lambda: _post(opener, url, body) for _ in range(10)])
+
+    dbs.expire_all()
+    assert dbs.get(Response, response.id).status == "excluded"
+    assert dbs.scalar(quota) == before - 1
+    excluded = dbs.scalars(select(AuditEvent).where(AuditEvent.action == "response.excluded")).all()
+    assert len(excluded) == 1

@@ -48,22 +48,24 @@ def review(s: Session, response: Response, decision: str, note: str) -> None:
     note = note.strip()
     if not note:
         raise ReviewError("Vui lòng ghi lý do.")
-    if decision == "exclude" and response.status == ResponseStatus.VALID:
-        response.status = ResponseStatus.EXCLUDED
-        s.execute(
-            update(Quota)
-            .where(Quota.group_id == response.group_id, Quota.unit_id == response.unit_id, Quota.received > 0)
-            .values(received=Quota.received - 1)
-        )
-        action = "response.excluded"
-    elif decision == "restore" and response.status == ResponseStatus.EXCLUDED:
-        response.status = ResponseStatus.VALID
-        s.execute(
-            update(Quota)
-            .where(Quota.group_id == response.group_id, Quota.unit_id == response.unit_id)
-            .values(received=Quota.received + 1)
-        )
-        action = "response.restored"
+    transitions = {"exclude": (ResponseStatus.VALID, ResponseStatus.EXCLUDED, -1, "response.excluded"),
+                   "restore": (ResponseStatus.EXCLUDED, ResponseStatus.VALID, +1, "response.restored")}  # fmt: skip
+    if decision in transitions:
+        before, after, step, action = transitions[decision]
+        # one conditional UPDATE: of two reviewers deciding at once, the second waits for the
+        # first's row lock, then finds the status changed and changes nothing (the quota moves once)
+        moved = s.execute(
+            update(Response.__table__)
+            .where(Response.__table__.c.id == response.id, Response.__table__.c.status == before)
+            .values(status=after)
+        ).rowcount
+        if moved != 1:
+            raise ReviewError("Phiếu này vừa được người khác xử lý; tải lại trang để xem trạng thái mới.")
+        s.refresh(response, ["status"])
+        quota = update(Quota).where(Quota.group_id == response.group_id, Quota.unit_id == response.unit_id)
+        if step < 0:
+            quota = quota.where(Quota.received > 0)
+        s.execute(quota.values(received=Quota.received + step))
     elif decision == "keep":
         action = "response.kept"
     else:
