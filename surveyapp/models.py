@@ -533,3 +533,27 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+#: what people call the text columns they type into, for "too long" messages
+FIELD_NAMES = {
+    "code": "mã", "name": "tên", "kind": "loại", "parent_code": "mã đơn vị cha", "opening_hours": "giờ làm việc",
+    "full_name": "họ tên", "position": "chức vụ", "phone": "điện thoại", "email": "email", "username": "tên đăng nhập",
+    "key": "mã đợt",
+}  # fmt: skip
+
+
+def too_long(model: type[Base], sentences: bool = False, **values: str | None) -> list[str]:
+    """A Vietnamese line for each value longer than its column of ``model`` holds: the one place
+    where typed lengths meet the schema (a value past a PostgreSQL ``varchar(n)`` is a server error).
+
+    >>> too_long(Unit, name="x" * 201, kind="xã")
+    ['tên dài 201 ký tự, tối đa 200']
+    """
+    out = []
+    for attr, value in values.items():
+        column = model.__table__.columns.get(attr)
+        limit = getattr(column.type, "length", None) if column is not None else None
+        if value and limit and len(value) > limit:
+            out.append(f"{FIELD_NAMES.get(attr, attr)} dài {len(value)} ký tự, tối đa {limit}")
+    return [f"{line[0].upper()}{line[1:]}." for line in out] if sentences else out

@@ -74,3 +74,68 @@ def test_confidential_pages_and_exports_are_never_cached(client, demo, path):
     response = client.get(path)
     assert response.status_code == 200, path
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def _upload_units(client, data: bytes, name: str = "u.csv"):
+    import io
+
+    page = client.get("/admin/units").get_data(as_text=True)
+    return client.post("/admin/units/preview", data={"csrf_token": csrf_token(page), "units": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("HDG-X,{},xã,HDG".format("T" * 250), "tên dài 250 ký tự, tối đa 200"),
+        ("{},Xã A,xã,HDG".format("C" * 40), "mã dài 40 ký tự, tối đa 32"),
+        ("HDG-X,Xã A,{},HDG".format("k" * 40), "loại dài 40 ký tự, tối đa 32"),
+        ("HDG/NGG/99,Xã A,xã,HDG", "chỉ được dùng chữ không dấu"),
+    ],
+)
+def test_unit_files_with_overlong_or_unsafe_values_are_explained_before_applying(client, demo, dbs, row, message):
+    """Issue 14, findings 12 and 14: the preview passed and applying was a server error (or a unit
+    whose page was a 404)."""
+    login(client, demo.admin_username, demo.admin_password)
+    response = _upload_units(client, f"code,name,kind,parent_code\nHDG,Tỉnh Hải Dương,tỉnh,\n{row}\n".encode())
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+def test_a_unit_file_with_a_million_bad_rows_gets_a_short_answer(client, demo):
+    """Issue 14, finding 13: every bad row was listed (a 70 MB page)."""
+    login(client, demo.admin_username, demo.admin_password)
+    rows = "\n".join(f"X{i},,xã,HDG" for i in range(20_000))
+    response = _upload_units(client, f"code,name,kind,parent_code\n{rows}\n".encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "… và 19.950 lỗi khác" in page and len(page) < 40_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"full_name": "Tên " * 70}, "họ tên dài"),
+        ({"full_name": "Nguyễn An", "phone": "0" * 60}, "điện thoại dài 60 ký tự, tối đa 40"),
+        ({"full_name": "Nguyễn An", "position": "P" * 300}, "chức vụ dài 300 ký tự, tối đa 200"),
+    ],
+)
+def test_overlong_invitation_fields_are_explained(client, demo, dbs, fields, message):
+    from surveyapp.models import Invitation
+
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get("/admin/c/ninh-giang-2023/g/hdnd/").get_data(as_text=True)
+    response = client.post("/admin/c/ninh-giang-2023/g/hdnd/add", data={"csrf_token": csrf_token(page),
+                           "unit": "HDG-NGG", **fields}, follow_redirects=True)  # fmt: skip
+    assert message in response.get_data(as_text=True)
+    assert count(dbs, Invitation) == 0
+
+
+def test_an_overlong_campaign_name_is_explained(client, demo, dbs):
+    from surveyapp.models import Campaign
+
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get("/admin/campaigns/new").get_data(as_text=True)
+    response = client.post("/admin/campaigns/new", data={
+        "csrf_token": csrf_token(page), "name": "Đợt " * 100, "key": "dai-qua-2026", "year": "2026", "scope": "HDG-NGG",
+    })  # fmt: skip
+    assert response.status_code in (200, 422) and "tối đa 300" in response.get_data(as_text=True)
+    assert count(dbs, Campaign) == 1

@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 from ..audit import record
 from ..auth import current_user, staff_required
 from ..db import session
-from ..models import Role, Unit, User
+from ..models import Role, Unit, User, too_long
 from . import bp
 
 ROLE_NAMES = {
@@ -46,6 +46,7 @@ def users():
         password = request.form.get("password", "")
         role = request.form.get("role", "")
         errors, unit = _check(username, password, role, request.form.get("unit", ""))
+        errors += too_long(User, sentences=True, full_name=request.form.get("full_name", "").strip())
         if not errors and s.scalar(select(User.id).where(User.username == username)):
             errors.append(f"Tên đăng nhập “{username}” đã có.")
         if not errors:

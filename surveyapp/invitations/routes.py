@@ -9,7 +9,7 @@ from ..audit import record
 from ..auth import current_user, staff_required
 from ..campaigns.services import group_or_404
 from ..db import session
-from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit
+from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
 from .services import (
     ImportError_,
@@ -147,6 +147,11 @@ def add_person(key: str, group_code: str):
         return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
     person = Person(name, request.form.get("position", "").strip(), unit, request.form.get("phone", "").strip(),
                     request.form.get("email", "").strip())  # fmt: skip
+    longs = too_long(Invitation, full_name=person.full_name, position=person.position, phone=person.phone,
+                     email=person.email)  # fmt: skip
+    if longs:
+        flash(f"Chưa thêm: {'; '.join(longs)}.", "error")
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code))
     add_invitations(s, group, [person])
     record(s, "invitation.added", f"group:{campaign.key}/{group.code}", unit=unit.code)
     s.commit()

@@ -19,7 +19,7 @@ from sampling.frames import find_column, normalise, read_table
 
 from .. import anonymity
 from ..collect.services import descendants
-from ..models import Campaign, Invitation, RespondentGroup, Slip, Unit
+from ..models import Campaign, Invitation, RespondentGroup, Slip, Unit, too_long
 
 NAME_ALIASES = ("ho ten", "ho va ten", "ten", "name", "full name", "dai bieu", "nguoi duoc moi")
 POSITION_ALIASES = ("chuc vu", "chuc danh", "position")
@@ -124,6 +124,11 @@ def parse_people(s: Session, campaign: Campaign, group: RespondentGroup, data: b
             problems.append(f"{where}: không có đơn vị “{unit_text}” trong phạm vi đợt khảo sát.")
             continue
         email = cell(row, optional["email"])
+        position, phone = cell(row, position_at), cell(row, optional["phone"])
+        longs = too_long(Invitation, full_name=name, position=position, phone=phone, email=email)
+        if longs:
+            problems.append(f"{where}: {'; '.join(longs)}.")
+            continue
         if email and not EMAIL_RE.match(email):
             problems.append(f"{where}: địa chỉ email “{email}” không hợp lệ.")
             continue
@@ -135,7 +140,7 @@ def parse_people(s: Session, campaign: Campaign, group: RespondentGroup, data: b
             problems.append(f"{where}: “{name}” ({unit.name}) bị trùng với dòng {seen[key]}.")
             continue
         seen[key] = number
-        people.append(Person(name, cell(row, position_at), unit, cell(row, optional["phone"]), email))
+        people.append(Person(name, position, unit, phone, email))
     if problems:
         raise ImportError_(problems)
     return people

@@ -28,6 +28,7 @@ from ..models import (
     RespondentGroup,
     RulesVersion,
     Unit,
+    too_long,
 )
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
@@ -75,6 +76,8 @@ def create_campaign(
         problems.append(f"Mã đợt “{key}” đã có.")
     if not name.strip():
         problems.append("Vui lòng nhập tên đợt khảo sát.")
+    if too_long(Campaign, name=name.strip()):
+        problems.append(f"Tên đợt khảo sát dài {len(name.strip())} ký tự, tối đa 300.")
     if not 2000 <= year <= 2100:
         problems.append("Năm không hợp lệ.")
     if scope.retired_at is not None:
@@ -107,6 +110,8 @@ def add_group(
         raise SetupError("Hình thức trả lời không hợp lệ.")
     if not name.strip():
         raise SetupError("Vui lòng nhập tên nhóm.")
+    if too_long(RespondentGroup, name=name.strip()):
+        raise SetupError(f"Tên nhóm dài {len(name.strip())} ký tự, tối đa 200.")
     group = RespondentGroup(campaign_id=campaign.id, code=code, name=name.strip(), position=len(campaign.groups),
                             questionnaire_version_id=version.id, mode=mode)  # fmt: skip
     group.rated_units = list(rated_units or [])

@@ -15,7 +15,7 @@ from ..auth import current_user, staff_required
 from ..campaigns.services import campaign_or_404
 from ..collect.quality import parse_hours
 from ..db import session
-from ..models import CampaignStatus, GroupMode, QuestionnaireVersion, Unit
+from ..models import CampaignStatus, GroupMode, QuestionnaireVersion, Unit, too_long
 from . import bp
 from .campaigns import (
     CATALOGUE,
@@ -119,7 +119,7 @@ def units_apply():
     return redirect(url_for("setup.units"))
 
 
-@bp.route("/admin/units/<code>", methods=["GET", "POST"])
+@bp.route("/admin/units/<path:code>", methods=["GET", "POST"])  # older lists let "/" into codes
 @staff_required()
 def unit(code: str):
     s = session()
@@ -134,6 +134,7 @@ def unit(code: str):
         hours = request.form.get("opening_hours", "").strip() or None
         if not name or not kind:
             errors.append("Vui lòng nhập tên và loại đơn vị.")
+        errors += too_long(Unit, sentences=True, name=name, kind=kind, opening_hours=hours)
         if frame and (not frame.isdigit()):
             errors.append("Số hồ sơ phải là số nguyên không âm.")
         if hours:

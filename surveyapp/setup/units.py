@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sampling.errors import FrameError
 from sampling.frames import find_column, read_table
 
 from ..collect.quality import parse_hours
-from ..models import Unit, utcnow
+from ..models import Unit, too_long, utcnow
 
 MAX_UNIT_FILE = 5 * 1024 * 1024
 FIELDS = ("name", "kind", "parent_code", "frame_size", "opening_hours")
@@ -59,6 +60,22 @@ class UnitChanges:
             sort_keys=True, ensure_ascii=False, default=str,
         )  # fmt: skip
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+#: unit codes go into URLs, file names and spreadsheets: no "/", spaces or other signs
+UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+#: a file with a million bad rows is not a million-line page: the first ones, and how many more
+MAX_PROBLEMS = 50
+
+
+def cap_problems(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
+    if len(problems) <= limit:
+        return problems
+    return [
+        *problems[:limit],
+        f"… và {len(problems) - limit:,} lỗi khác (sửa các lỗi trên rồi xem lại).".replace(",", "."),
+    ]
 
 
 #: optional columns of a unit list and the headers they go by (compared without case or diacritics)
@@ -102,7 +119,15 @@ def read_unit_file(data: bytes, filename: str) -> list[UnitRow]:
         if code in seen:
             problems.append(f"{where}: mã “{code}” bị trùng với dòng {seen[code]}.")
             continue
+        if not UNIT_CODE.match(code):
+            problems.append(f"{where}: mã “{code}” chỉ được dùng chữ không dấu, số, dấu gạch ngang, gạch dưới và dấu "
+                            "chấm (mã nằm trong đường dẫn và trong tệp xuất).")  # fmt: skip
+            continue
         seen[code] = number
+        parent_code = cell(row, "parent_code") or None
+        hours = cell(row, "opening_hours") or None
+        for line in too_long(Unit, code=code, name=name, kind=kind, parent_code=parent_code, opening_hours=hours):
+            problems.append(f"{where}: {line}.")
         if not name:
             problems.append(f"{where}: đơn vị “{code}” thiếu tên.")
         if not kind:
@@ -115,18 +140,17 @@ def read_unit_file(data: bytes, filename: str) -> list[UnitRow]:
                     raise ValueError
             except ValueError:
                 problems.append(f"{where}: số hồ sơ “{frame_text}” phải là số nguyên không âm.")
-        hours = cell(row, "opening_hours") or None
         if hours:
             try:
                 parse_hours(hours)
             except ValueError:
                 problems.append(f"{where}: giờ làm việc “{hours}” phải có dạng 07:30-11:30,13:30-17:00.")
-        out.append(UnitRow(code, name, kind, cell(row, "parent_code") or None, frame, hours))
+        out.append(UnitRow(code, name, kind, parent_code, frame, hours))
     if not out and not problems:
         problems.append(f"{filename}: tệp chỉ có dòng tiêu đề, không có đơn vị nào.")
     problems += _cycles(out, filename)
     if problems:
-        raise UnitFileError(problems)
+        raise UnitFileError(cap_problems(problems))
     return out
 
 
