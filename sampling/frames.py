@@ -14,6 +14,7 @@ import io
 import random
 import secrets
 import unicodedata
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,16 +72,48 @@ def _cell(value) -> str:
     return str(value)
 
 
+#: what a spreadsheet may hold once unzipped: a zip of a few MB can unpack to gigabytes of rows
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: rows read from one sheet at most (a frame of every procedure of a big province fits)
+MAX_ROWS = 500_000
+
+
+def check_unzipped_size(data: bytes, filename: str, limit: int = MAX_UNZIPPED_BYTES) -> None:
+    """Refuse an .xlsx/.ods whose parts would unpack past ``limit``, reading only the zip's directory
+    (so a zip bomb costs nothing); FrameError in Vietnamese."""
+    if data[:4] != b"PK\x03\x04":
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FrameError(f"{filename}: tệp Excel bị hỏng hoặc không phải bảng tính (.xlsx, .xls, .ods).") from None
+    if total > limit:
+        raise FrameError(
+            f"{filename}: bảng tính khi giải nén quá lớn ({total / 1048576:,.0f} MB, tối đa {limit / 1048576:.0f} MB). "
+            "Có thể tệp có rất nhiều dòng hoặc ô trống được định dạng: hãy chép phần danh sách sang một tệp mới."
+        )
+
+
 def _rows_from_workbook(data: bytes, filename: str) -> list[list[str]]:
-    """Rows of the first sheet of an .xlsx, .xls or .ods file (calamine: 7× faster than openpyxl)."""
+    """Rows of the first sheet of an .xlsx, .xls or .ods file (calamine: 7× faster than openpyxl),
+    read row by row and stopped past MAX_ROWS."""
     from python_calamine import CalamineError, CalamineWorkbook
 
+    check_unzipped_size(data, filename)
+    rows = []
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = book.get_sheet_by_index(0)
+        first_row, first_col = sheet.start or (0, 0)  # keep row numbers as the spreadsheet shows them
+        rows = [[] for _ in range(first_row)]
+        for row in sheet.iter_rows():
+            if len(rows) >= MAX_ROWS:
+                raise FrameError(f"{filename}: danh sách dài quá {MAX_ROWS:,} dòng.".replace(",", "."))
+            rows.append([""] * first_col + [_cell(v) for v in row])
     except (CalamineError, ValueError, OSError, IndexError):
         raise FrameError(f"{filename}: tệp Excel bị hỏng hoặc không phải bảng tính (.xlsx, .xls, .ods).") from None
-    return [[_cell(v) for v in row] for row in rows]
+    return rows
 
 
 def read_table(data: bytes, filename: str, max_bytes: int = MAX_FRAME_BYTES) -> list[list[str]]:

@@ -16,7 +16,9 @@ from .messages import page
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: staff file uploads may be as big as MAX_UPLOAD_BYTES; every other request is held to MAX_FORM_BYTES
-UPLOAD_ENDPOINTS = frozenset({"invitations.import_list", "setup.units_preview", "setup.units_apply", "planning.draws"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"invitations.import_list", "setup.units_preview", "setup.units_apply", "planning.draws", "authoring.import_file"}
+)
 
 
 class NoticeError(HTTPException):

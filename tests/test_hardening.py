@@ -3,6 +3,8 @@ anywhere is a Vietnamese message and nothing stored, confidential pages are neve
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from sqlalchemy import select
 
@@ -139,3 +141,80 @@ def test_an_overlong_campaign_name_is_explained(client, demo, dbs):
     })  # fmt: skip
     assert response.status_code in (200, 422) and "tối đa 300" in response.get_data(as_text=True)
     assert count(dbs, Campaign) == 1
+
+
+def _zip_bomb(unzipped_mb: int = 400) -> bytes:
+    """An .xlsx of a few hundred kB whose sheet unpacks to ``unzipped_mb`` MB of rows."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 2000
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(b'<?xml version="1.0"?><worksheet><sheetData>')
+            for _ in range(unzipped_mb * 1024 * 1024 // len(row)):
+                sheet.write(row)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def _multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "----surveyapp-test-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+        "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_zip_bomb_spreadsheet_is_refused_at_once_on_every_upload(live_server, demo, dbs):
+    """Issue 14, finding 7: a 5 MB .xlsx of 2 M rows took 38 s and 3.4 GB in one worker. Sent over
+    real HTTP to the server (in this process, so its memory is measured here)."""
+    import resource
+    import time
+    import urllib.error
+    import urllib.request
+
+    from .test_concurrency import _browser, _post_page
+
+    bomb = _zip_bomb()
+    assert len(bomb) < 5 * 1024 * 1024
+    opener = _browser()
+    with opener.open(f"{live_server}/login") as page:
+        token = csrf_token(page.read().decode())
+    body = urlencode({"csrf_token": token, "username": demo.admin_username, "password": demo.admin_password})
+    _post_page(opener, f"{live_server}/login", body.encode())
+    with opener.open(f"{live_server}/admin/units") as page:
+        token = csrf_token(page.read().decode())
+    uploads = [
+        ("/admin/units/preview", "units"),
+        ("/admin/c/ninh-giang-2023/g/hdnd/import", "list"),
+        ("/admin/c/ninh-giang-2023/draws", "frame"),
+        ("/admin/questionnaires/import", "file"),
+    ]
+    for path, field in uploads:
+        data, content_type = _multipart({"csrf_token": token, "group": "citizen", "unit": "HDG-NGG-05"}, field,
+                                        "bom.xlsx", bomb)  # fmt: skip
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        request = urllib.request.Request(f"{live_server}{path}", data=data, headers={"Content-Type": content_type})
+        try:
+            with opener.open(request, timeout=30) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode()
+        elapsed = time.perf_counter() - started
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
+        assert "giải nén quá lớn" in text, path
+        assert elapsed < 2 and grown_mb < 100, (path, elapsed, grown_mb)

@@ -255,7 +255,7 @@ def test_web_import_refuses_with_every_row_and_stores_nothing(client, demo, dbs)
         data={"csrf_token": csrf_token(page), "file": (io.BytesIO(b"PK\x03\x04rubbish"), "hong.xlsx")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 422 and "không đọc được tệp bảng tính" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "bị hỏng hoặc không phải bảng tính" in response.get_data(as_text=True)
 
 
 def test_a_builtin_code_cannot_be_taken_by_an_import(runner, tmp_path):

@@ -15,6 +15,8 @@ from questionnaires import DefinitionError, QuestionType, load_text
 from questionnaires import editing as ed
 from questionnaires.model import SATISFACTION_5
 from questionnaires.xlsform import XLSFormError, read_xlsform, write_xlsform
+from sampling.errors import FrameError
+from sampling.frames import check_unzipped_size
 
 from ..auth import current_user, staff_required
 from ..campaigns.services import group_or_404
@@ -152,6 +154,10 @@ def read_definition_file(filename: str, data: bytes):
     or a definition file (.yaml). Raises AuthoringError with one Vietnamese line per problem."""
     lower = filename.lower()
     if lower.endswith((".xlsx", ".xls")):
+        try:
+            check_unzipped_size(data, filename)
+        except FrameError as exc:
+            raise AuthoringError(str(exc)) from None
         try:
             doc = read_xlsform(data, filename)
         except XLSFormError as exc:
