@@ -33,12 +33,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: a database error's message never carries the statement's values: they are personal codes,
+#: answers and hashes, and the message goes to the logs (README, "Anonymity")
+HIDE = {"hide_parameters": True}
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **HIDE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=20, **HIDE)
 
 
 def make_autocommit_engine(url: str, pool_size: int = 10) -> Engine | None:
@@ -48,7 +53,7 @@ def make_autocommit_engine(url: str, pool_size: int = 10) -> Engine | None:
     again once (the pool has then dropped every connection older than the failure)."""
     if url.startswith("sqlite"):
         return None
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20)
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=20, **HIDE)
 
 
 class Database:

@@ -218,3 +218,35 @@ def test_a_zip_bomb_spreadsheet_is_refused_at_once_on_every_upload(live_server, 
         grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
         assert "giải nén quá lớn" in text, path
         assert elapsed < 2 and grown_mb < 100, (path, elapsed, grown_mb)
+
+
+def test_a_database_error_logs_no_personal_code_nor_answers(app, client, demo, dbs, caplog, monkeypatch):
+    """Issue 14, finding 5: a server error during /i/<code> logged the SQL parameters, the code
+    among them (and a failed submission the answers with the device and address hashes)."""
+    import logging
+
+    from sqlalchemy import text
+
+    from surveyapp.collect import services
+    from surveyapp.invitations.services import Person, add_invitations
+    from surveyapp.models import RespondentGroup
+
+    from .test_invitations import _rate_three, leader_answers
+
+    group = dbs.scalars(select(RespondentGroup).where(RespondentGroup.code == "hdnd")).one()
+    units = _rate_three(dbs, group)
+    district = dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG")).one()
+    [invitation] = add_invitations(dbs, group, [Person("Lê Văn Mật", "Đại biểu", district)])
+    dbs.commit()
+
+    def broken(s, ctx):
+        s.execute(text("SELECT no_such_column FROM invitation WHERE code = :code"), {"code": ctx.invitation.code})
+
+    monkeypatch.setattr(services, "_claim_invitation", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    caplog.set_level(logging.DEBUG)
+    page = client.get(f"/i/{invitation.code}").get_data(as_text=True)
+    response = client.post(f"/i/{invitation.code}", data={**hidden_fields(page), **leader_answers(units)})
+    assert response.status_code == 500
+    assert "no_such_column" in caplog.text  # the error itself is logged …
+    assert invitation.code not in caplog.text  # … without the values it was sent
