@@ -4,6 +4,7 @@ posters and slips; scorers results and exports; clerks paper entry."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from datetime import timedelta
 from functools import wraps
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
@@ -82,24 +83,37 @@ def staff_required(*roles: Role):
     return decorate
 
 
-#: failed sign-ins allowed per account (or per address) in the window before further tries wait
+#: password checks allowed per account and address in the window; a wrong guess elsewhere never
+#: locks out the right password from another address
 MAX_FAILURES = 5
-ADDRESS_MAX_FAILURES = 20
+#: once an account has this many failures from everywhere it is under attack: each address that
+#: already failed for it gets one check per window (an address that never failed keeps its five)
+ACCOUNT_UNDER_ATTACK = 20
+STRICT_FAILURES = 1
+#: failures from one address, any account (a password spray); an office's shared address has room
+ADDRESS_MAX_FAILURES = 50
 FAILURE_WINDOW = timedelta(minutes=15)
+#: checked when the account does not exist, so an unknown name takes as long as a wrong password
+_DUMMY_HASH = generate_password_hash("surveyapp: no such account")
 
 
 def address_hash() -> str:
-    """A salted hash of the client address: enough to count failures, never the address itself."""
-    secret = current_app.config["SECRET_KEY"]
-    return hashlib.sha256(f"{secret}:address:{request.remote_addr}".encode()).hexdigest()
+    """A keyed hash of the client address for sign-in failures: enough to count them, never the
+    address itself, and not the hash respondents' addresses are kept under."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"login address:{request.remote_addr}".encode(), hashlib.sha256).hexdigest()
 
 
-def _too_many_failures(s, username: str, address: str) -> bool:
+def _refused(s, username: str, address: str) -> bool:
+    """Whether this attempt (already recorded) is one too many. Each attempt is recorded and
+    committed before any password is checked, so racing attempts cannot pass the limit."""
     since = utcnow() - FAILURE_WINDOW
     recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    pair = s.scalar(recent.where(LoginFailure.username == username, LoginFailure.address_hash == address))
     by_user = s.scalar(recent.where(LoginFailure.username == username))
     by_address = s.scalar(recent.where(LoginFailure.address_hash == address))
-    return by_user >= MAX_FAILURES or by_address >= ADDRESS_MAX_FAILURES
+    limit = STRICT_FAILURES if by_user - pair >= ACCOUNT_UNDER_ATTACK else MAX_FAILURES
+    return pair > limit or by_address > ADDRESS_MAX_FAILURES
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -108,15 +122,21 @@ def login():
     error, status = None, 200
     if form.validate_on_submit():
         s = db_session()
-        username = form.username.data.strip().lower()
+        username = form.username.data.strip().lower()[:64]
         address = address_hash()
-        if _too_many_failures(s, username, address):
+        attempt = LoginFailure(username=username, address_hash=address)
+        s.add(attempt)
+        s.commit()  # counted before the password is checked (the record goes if it was right)
+        if _refused(s, username, address):
             minutes = int(FAILURE_WINDOW.total_seconds() // 60)
             error, status = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", 429
             return render_template("login.html", form=form, error=error), status
         user = s.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and check_password_hash(user.password_hash, form.password.data):
-            s.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        known = user is not None and user.active
+        right = check_password_hash(user.password_hash if known else _DUMMY_HASH, form.password.data)
+        if known and right:
+            s.execute(delete(LoginFailure).where(LoginFailure.username == username,
+                                                 LoginFailure.address_hash == address))  # fmt: skip
             s.commit()
             session.clear()
             session.permanent = True
@@ -124,8 +144,6 @@ def login():
             session["sv"] = user.session_version
             session["at"] = int(time.time())
             return redirect(safe_next(request.args.get("next")) or url_for("campaigns.index"))
-        s.add(LoginFailure(username=username, address_hash=address))
-        s.commit()
         error, status = "Tên đăng nhập hoặc mật khẩu không đúng.", 401
     return render_template("login.html", form=form, error=error), status
 

@@ -110,3 +110,73 @@ def test_a_session_lasts_its_hours_from_signing_in_and_is_not_renewed(client, de
     with client.session_transaction() as sess:
         sess["at"] = int(time.time()) - 8 * 3600 - 5
     assert not _signed_in(client)
+
+
+def _try(client, username: str, password: str, address: str):
+    page = client.get("/login", environ_overrides={"REMOTE_ADDR": address}).get_data(as_text=True)
+    return client.post("/login", data={"csrf_token": csrf_token(page), "username": username, "password": password},
+                       environ_overrides={"REMOTE_ADDR": address})  # fmt: skip
+
+
+def test_wrong_guesses_elsewhere_never_lock_out_the_right_password(app, demo):
+    """Issue 14, finding 9: five wrong passwords from anywhere locked the account for 15 minutes."""
+    attacker, user = app.test_client(), app.test_client()
+    for _ in range(5):
+        assert _try(attacker, demo.admin_username, "sai", "203.0.113.7").status_code == 401
+    assert _try(attacker, demo.admin_username, "sai", "203.0.113.7").status_code == 429
+    assert _try(user, demo.admin_username, demo.admin_password, "198.51.100.2").status_code == 302
+
+
+def test_an_account_under_attack_gives_each_failing_address_one_try(app, demo):
+    attacker = app.test_client()
+    for i in range(20):
+        assert _try(attacker, demo.admin_username, "sai", f"203.0.113.{i}").status_code == 401
+    # a new address that guesses wrong gets one check, then waits
+    assert _try(attacker, demo.admin_username, "sai", "203.0.113.200").status_code == 401
+    assert _try(attacker, demo.admin_username, "sai", "203.0.113.200").status_code == 429
+    assert _try(attacker, demo.admin_username, demo.admin_password, "203.0.113.200").status_code == 429
+    # the real user, from an address that never failed, signs in
+    assert _try(app.test_client(), demo.admin_username, demo.admin_password, "198.51.100.2").status_code == 302
+
+
+def test_racing_attempts_get_no_more_password_checks_than_allowed(app, live_server, demo, monkeypatch):
+    """30 parallel tries got 7 password checks, not 5."""
+    import threading
+    from urllib.parse import urlencode
+
+    from surveyapp import auth
+
+    from .test_concurrency import _browser, _post, _race
+
+    checks = []
+    lock = threading.Lock()
+    real = auth.check_password_hash
+
+    def counted(hashed, password):
+        with lock:
+            checks.append(1)
+        return real(hashed, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counted)
+    jobs = []
+    for _ in range(30):
+        opener = _browser()
+        with opener.open(f"{live_server}/login") as page:
+            token = csrf_token(page.read().decode())
+        body = urlencode({"csrf_token": token, "username": demo.admin_username, "password": "sai"}).encode()
+        jobs.append(lambda o=opener, b=body: _post(o, f"{live_server}/login", b))
+    statuses = _race(jobs)
+    assert len(checks) <= 5, len(checks)
+    assert statuses.count(401) == len(checks) and statuses.count(429) == 30 - len(checks)
+
+
+def test_an_unknown_name_is_checked_like_a_wrong_password(client, demo, monkeypatch):
+    """Existing users answered in 310–430 ms, unknown ones in 20–180 ms: a hash is checked either way."""
+    from surveyapp import auth
+
+    calls = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    assert _try(client, "khong-co-ai", "sai", "192.0.2.9").status_code == 401
+    assert _try(client, demo.admin_username, "sai", "192.0.2.9").status_code == 401
+    assert len(calls) == 2 and calls[0] != calls[1] and all(h.startswith(("scrypt:", "pbkdf2:")) for h in calls)
