@@ -186,3 +186,43 @@ def test_a_redis_that_forgot_the_script_still_counts_once(redis_app, dbs):
     store.script_flush()
     assert _submit(app.test_client(), code) == 200  # a new phone, the same address
     assert sorted(int(store.get(key)) for key in store.keys("*")) == [1, 1, 2]
+
+
+def test_redis_holds_no_device_cookie_value(redis_app, dbs):
+    """Issue 14, finding 11: rate-limit keys held the raw device cookie."""
+    app, store = redis_app
+    phone = app.test_client()
+    assert _submit(phone, _point(dbs).code) == 200
+    cookie = phone.get_cookie("dv").value
+    keys = b" ".join(store.keys("*")).decode()
+    assert cookie not in keys and "203.0.113" not in keys and len(store.keys("*")) == 2
+
+
+def test_stored_hashes_are_keyed_per_campaign_and_apart_from_sign_in(app, demo, dbs):
+    """Issue 14, finding 10: sha256(SECRET_KEY:address:IP), one key for all records, and the same
+    hash for sign-in failures, let staff and respondent networks be matched."""
+    import hashlib
+
+    from surveyapp.collect import quality
+    from surveyapp.models import LoginFailure
+
+    from .test_qr_posters import login
+
+    point = _point(dbs)
+    phone = app.test_client()
+    html = phone.get(f"/f/{point.code}", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_data(as_text=True)
+    phone.post(
+        f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    login(app.test_client(), "ai-do", "sai")  # a failed sign-in from the test client's address
+    stored = dbs.scalars(select(Response)).one()
+    secret = app.config["SECRET_KEY"]
+    assert stored.address_hash != hashlib.sha256(f"{secret}:address:203.0.113.9".encode()).hexdigest()
+    assert stored.address_hash == quality.address_hash(secret, "203.0.113.9", stored.campaign_id)
+    assert stored.address_hash != quality.address_hash(secret, "203.0.113.9", stored.campaign_id + 1)
+    cookie = phone.get_cookie("dv").value
+    assert stored.device_hash == quality.device_hash(secret, cookie, stored.campaign_id)
+    assert stored.device_hash != quality.device_hash(secret, cookie, stored.campaign_id + 1)
+    failures = {f.address_hash for f in dbs.scalars(select(LoginFailure))}
+    local = {quality.address_hash(secret, "127.0.0.1", stored.campaign_id), stored.address_hash}
+    assert failures and not failures & local

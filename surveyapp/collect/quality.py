@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime, time, timedelta, timezone
 
 #: Vietnam keeps UTC+7 all year (no daylight saving), so no time-zone database is needed
@@ -31,13 +32,29 @@ FLAG_NAMES = {
 }
 
 
-def salted_hash(secret: str, kind: str, value: str) -> str:
-    """A salted hash: enough to tell one phone or address from another, useless to identify anyone."""
-    return hashlib.sha256(f"{secret}:{kind}:{value}".encode()).hexdigest()
+def hash_key(secret: str, purpose: str) -> bytes:
+    """A key of its own for each use of keyed hashes, derived from the app's secret: the responses
+    of one campaign (``campaign 12``), rate-limit counters (``rate limits``). The same phone or
+    address hashes differently in two campaigns, and differently again in the counter store."""
+    return hmac.new(secret.encode(), f"surveyapp hashes v2, {purpose}".encode(), hashlib.sha256).digest()
 
 
-def device_hash(secret: str, device_cookie: str) -> str:
-    return salted_hash(secret, "device", device_cookie)
+def keyed_hash(key: bytes, kind: str, value: str) -> str:
+    """HMAC-SHA256 of ``value``: enough to tell one phone or address from another; without the key,
+    nothing to enumerate addresses against."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def campaign_key(secret: str, campaign_id: int) -> bytes:
+    return hash_key(secret, f"campaign {campaign_id}")
+
+
+def device_hash(secret: str, device_cookie: str, campaign_id: int) -> str:
+    return keyed_hash(campaign_key(secret, campaign_id), "device", device_cookie)
+
+
+def address_hash(secret: str, address: str, campaign_id: int) -> str:
+    return keyed_hash(campaign_key(secret, campaign_id), "address", address)
 
 
 def too_fast(shown_at: datetime | None, submitted_at: datetime, questions: int, min_seconds: float) -> bool:

@@ -56,9 +56,14 @@ def _require_open(ctx: FormContext) -> None:
         fail(refusal, 410 if ctx.campaign.status == CampaignStatus.CLOSED else 403)
 
 
-def _address_hash() -> str:
-    """The sender's address under a salted hash (rate limits and the address-burst flag)."""
-    return quality.salted_hash(current_app.config["SECRET_KEY"], "address", request.remote_addr or "")
+def _address_hash(campaign_id: int) -> str:
+    """The sender's address under the campaign's keyed hash (the address-burst flag)."""
+    return quality.address_hash(current_app.config["SECRET_KEY"], request.remote_addr or "", campaign_id)
+
+
+def _device_hash(campaign_id: int) -> str | None:
+    device = request.cookies.get(DEVICE_COOKIE)
+    return quality.device_hash(current_app.config["SECRET_KEY"], device, campaign_id) if device else None
 
 
 def _limits(view):
@@ -69,8 +74,11 @@ def _limits(view):
     def limited(*args, **kwargs):
         if request.method == "POST":
             config = current_app.config
-            address = _address_hash()
-            device = request.cookies.get(DEVICE_COOKIE) or f"none:{address}"
+            # the counter store keeps keyed hashes, never the cookie or the address themselves
+            key = quality.hash_key(config["SECRET_KEY"], "rate limits")
+            address = quality.keyed_hash(key, "address", request.remote_addr or "")
+            cookie = request.cookies.get(DEVICE_COOKIE)
+            device = quality.keyed_hash(key, "device", cookie) if cookie else f"none:{address}"
             if not ratelimit.allow_all(
                 ("device", device, config["RATELIMIT_PER_DEVICE"]),
                 ("address", address, config["RATELIMIT_PER_ADDRESS"]),
@@ -151,7 +159,6 @@ def _answer_counter(point: CounterPoint, code: str):
     values, visible = checked
     submission_id, shown_at = parsed
     rows = rows_of(form_class.entries, values, visible, point.unit.id)
-    device = request.cookies.get(DEVICE_COOKIE)
     now = datetime.now(UTC)
     flags = _flags(point, point.questionnaire, len(visible), rows, shown_at, now, recent_from_device=0)
     store = functools.partial(
@@ -159,7 +166,7 @@ def _answer_counter(point: CounterPoint, code: str):
         # the burst flags are counted inside the statement; the others keep flags_for's order around them
         flags_before=[f for f in flags if f in ("too_fast", "straight_lining")],
         flags_after=[f for f in flags if f == "off_hours"],
-        device_hash=quality.device_hash(secret, device) if device else None, address_hash=_address_hash(),
+        device_hash=_device_hash(point.campaign.id), address_hash=_address_hash(point.campaign.id),
     )  # fmt: skip
     try:
         with engine.connect() as conn:  # no ORM session: one statement, its own transaction
@@ -262,9 +269,8 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     if not form.validate():
         return _render(page, form, 422)
     rows = form.answer_rows(ctx.unit.id)
-    device = request.cookies.get(DEVICE_COOKIE)
-    device_hash = quality.device_hash(secret, device) if device else None
-    address_hash = _address_hash()
+    device_hash = _device_hash(ctx.campaign.id)
+    address_hash = _address_hash(ctx.campaign.id)
     flags = _flags(
         ctx, questionnaire, len(form.visible_names), rows, shown_at, datetime.now(UTC),
         recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash, cap=ctx.campaign.burst_limit),
