@@ -11,6 +11,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .messages import page
 
@@ -181,8 +182,19 @@ def vn_date(value: datetime | None) -> str:
     return vn_datetime(value)[:10]
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` in a URL takes only what an integer column holds: 99…9 (40 digits) is a 404,
+    not an overflow in the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Register after ``compress.init_app``: after_request hooks run last-registered first."""
+    """Register after ``compress.init_app``: after_request hooks run last-registered first.
+    Before the blueprints: their routes take the bounded ``int`` converter."""
+    app.url_map.converters["int"] = DatabaseInt
     app.jinja_env.filters.update(vn_datetime=vn_datetime, vn_date=vn_date)
     if app.config.get("LOG_JSON"):
         handler = logging.StreamHandler()

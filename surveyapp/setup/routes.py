@@ -208,7 +208,8 @@ def new_group(key: str):
     s = session()
     campaign = campaign_or_404(s, key)
     f = request.form
-    version = s.get(QuestionnaireVersion, int(f.get("version", "0") or 0))
+    version_id = f.get("version", type=int)
+    version = s.get(QuestionnaireVersion, version_id) if version_id and 0 < version_id < 2**31 else None
     kinds = f.getlist("rated_kinds")
     from .campaigns import units_of_kinds
 
