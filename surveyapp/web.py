@@ -83,8 +83,13 @@ def form_body_is_utf8(raw: bytes) -> bool:
 SECRET_PATHS = re.compile(r"/(qr/)?([is])/[A-Za-z0-9_-]{8,}")
 
 
+#: a client's address as gunicorn writes it into its own lines ("Invalid request from ip=…")
+CLIENT_ADDRESS = re.compile(r"\bip=[0-9A-Fa-f:.\[\]]*[0-9A-Fa-f\]]")
+
+
 class RedactCodes(logging.Filter):
-    """Replace invitation and slip codes in log lines (werkzeug's access log, our own logs)."""
+    """Replace invitation and slip codes in log lines (werkzeug's access log, our own logs), and
+    client addresses in gunicorn's own lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, dict):  # gunicorn's access log passes its atoms as a mapping
@@ -94,7 +99,7 @@ class RedactCodes(logging.Filter):
         elif record.args:
             record.args = tuple(SECRET_PATHS.sub(r"/\1\2/…", a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = SECRET_PATHS.sub(r"/\1\2/…", record.msg)
+            record.msg = CLIENT_ADDRESS.sub("ip=…", SECRET_PATHS.sub(r"/\1\2/…", record.msg))
         return True
 
 
@@ -201,7 +206,7 @@ def init_app(app: Flask) -> None:
         handler.setFormatter(JsonFormatter())
         app.logger.handlers[:] = [handler]
         app.logger.setLevel(logging.INFO)
-    for name in ("werkzeug", "gunicorn.access", app.logger.name):
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", app.logger.name):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactCodes) for f in logger.filters):
             logger.addFilter(RedactCodes())

@@ -250,3 +250,14 @@ def test_a_database_error_logs_no_personal_code_nor_answers(app, client, demo, d
     assert response.status_code == 500
     assert "no_such_column" in caplog.text  # the error itself is logged …
     assert invitation.code not in caplog.text  # … without the values it was sent
+
+
+def test_gunicorn_lines_about_bad_requests_carry_no_client_address(app):
+    """Issue 14, finding 15: gunicorn logged "Invalid request from ip=…" with the address."""
+    import logging
+
+    logger = logging.getLogger("gunicorn.error")
+    record = logger.makeRecord("gunicorn.error", logging.DEBUG, __file__, 1,
+                               "Invalid request from ip=203.0.113.9: Invalid HTTP method", (), None)  # fmt: skip
+    assert all(f.filter(record) for f in logger.filters)
+    assert record.getMessage() == "Invalid request from ip=…: Invalid HTTP method"
