@@ -51,4 +51,8 @@ ACTIONS = {
     "user.changed": "Sửa tài khoản",
     "user.password_reset": "Đặt lại mật khẩu",
     "api_token.created": "Tạo mã truy cập API",
+    "questionnaire.draft_created": "Soạn phiếu hỏi (bản nháp)",
+    "questionnaire.published": "Xuất bản phiếu hỏi",
+    "questionnaire.imported": "Nhập phiếu hỏi từ tệp",
+    "group.questionnaire_changed": "Đổi phiếu hỏi của nhóm",
 }
