@@ -118,7 +118,8 @@ def test_weighted_sources_and_missing_sources():
     data += counts("citizen", "Y", "overall_satisfaction", [5, 1])
     table = score(rules(body), data, [("X", "X"), ("Y", "Y")], QS)
     x = table.unit("X").criteria["D"]
-    assert x.share == pytest.approx(0.75 * 0.75 + 0.25 * 0.5) and x.points == pytest.approx(2 * 0.6875)
+    # 2 × 0.6875 = 1.375 points, shown and summed to two decimals, halves up: 1.38
+    assert x.share == pytest.approx(0.75 * 0.75 + 0.25 * 0.5) and x.points == 1.38
     y = table.unit("Y").criteria["D"]  # no leader rated Y: the citizen share stands alone
     assert y.share == pytest.approx(0.5) and "partial_sources" in y.flags
 
@@ -294,3 +295,79 @@ def test_points_stay_within_the_rules_whatever_the_answers(data):
         for b in ranked:
             if a.total > b.total + 1e-9:
                 assert a.rank < b.rank
+
+
+def test_every_total_is_the_sum_of_its_shown_parts_on_the_demo(app, client, runner, demo, dbs):
+    """Issue 15: the rounded criterion points of 9 of 20 demo units did not add up to the rounded
+    total (0,00 + 0,63 + 0,76 + 1,21 + 1,21 beside 3,82). Checked on the results page, the
+    workbook and the API."""
+    import io
+    import re
+
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from surveyapp.demo.fake import fill
+    from surveyapp.models import Campaign
+
+    from .test_qr_posters import login
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    fill(dbs, campaign, share=0.75, seed=2023)
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{demo.campaign_key}/results").get_data(as_text=True)
+    table = page[page.index("<th>Hạng</th>") :]
+    table = table[: table.index("</table>")]
+    rows = 0
+    all_rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    for row in all_rows:
+        numbers = [float(x.replace(",", ".")) for x in re.findall(r'<td class="r"[^>]*>(?:<strong>)?(\d+,\d\d)', row)]
+        if len(numbers) >= 2:
+            *parts, total = numbers
+            assert round(sum(parts), 2) == total, row
+            rows += 1
+    assert rows == 20, [r for r in all_rows if len(re.findall(r"\d+,\d\d", r)) < 2][:2]
+    book = load_workbook(io.BytesIO(client.get(f"/admin/c/{demo.campaign_key}/results.xlsx").data))
+    sheet = book["Tổng hợp"]
+    for r in sheet.iter_rows(min_row=4, values_only=True):
+        values = [v for v in r[3:] if isinstance(v, int | float)]
+        if len(values) >= 2:
+            *parts, total = values
+            assert round(sum(round(p, 2) for p in parts), 2) == round(total, 2)
+            assert all(round(p, 2) == p for p in values), r
+    token = runner.invoke(args=["api-token", "kiem-tra"]).output.strip().split("\t")[2]
+    api = client.get(f"/api/campaigns/{demo.campaign_key}/scores", headers={"Authorization": f"Bearer {token}"})
+    for unit in api.get_json()["units"]:
+        if unit["total"] is not None:
+            parts = [c["points"] for c in unit["criteria"]]
+            assert all(round(p, 2) == p for p in parts) and round(sum(parts), 2) == unit["total"], unit
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "shown"),
+    [(1.05, None, "1,05"), (2.0, None, "2"), (1.5, None, "1,5"), (10, None, "10"), (1234.5, 2, "1.234,50"),
+     (0.0, 2, "0,00"), (None, 2, "—")],
+)  # fmt: skip
+def test_one_number_formatter_for_every_page(value, digits, shown):
+    """A maximum of 1.05 points was printed "15" (|replace(".0", ""))."""
+    from surveyapp.web import vn_number
+
+    assert vn_number(value, digits) == shown
+
+
+def test_the_rules_page_prints_a_maximum_of_one_point_oh_five(client, demo, dbs):
+    from sqlalchemy import select
+
+    from surveyapp.models import Campaign
+
+    from .test_qr_posters import login
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    campaign.scoring_rules = campaign.scoring_rules.replace("max: 2\n", "max: 1.05\n", 1).replace(
+        "component_total: 10", "component_total: 9.05"
+    )
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{demo.campaign_key}/rules").get_data(as_text=True)
+    assert "1,05" in page and ">15<" not in page

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from scipy.stats import norm
 
@@ -81,6 +82,17 @@ def _positive_levels(criterion: Criterion, lo: int, hi: int) -> frozenset[int]:
     return frozenset({hi - 1, hi}) if hi - lo >= 3 else frozenset({hi})
 
 
+def round_points(x: float | None) -> float | None:
+    """Points to two decimals, halves rounded up, as Vietnamese documents write them.
+
+    >>> round_points(0.625), round_points(1.005), round_points(2 / 3)
+    (0.63, 1.01, 0.67)
+    """
+    if x is None:
+        return None
+    return float(Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def score(
     rules: Rules,
     counts: Iterable[LevelCount],
@@ -132,8 +144,11 @@ def score(
                                   (*s.flags, "insufficient_sample"))
                 for k, s in by_code.items()
             }  # fmt: skip
+        # the points as the index shows them: each criterion to two decimals, the total their sum,
+        # so every total is the sum of the parts printed beside it (SCORING.md, "Rounding")
+        by_code = {k: replace(s, points=round_points(s.points)) for k, s in by_code.items()}
         excluded = insufficient and rules.insufficient_effect == "exclude"
-        total = None if excluded else sum(s.points or 0.0 for s in by_code.values())
+        total = None if excluded else round_points(sum(s.points or 0.0 for s in by_code.values()))
         results.append(UnitScore(code, name, total, None, insufficient, no_data, by_code))
 
     ranked = sorted((u for u in results if u.total is not None), key=lambda u: -u.total)
