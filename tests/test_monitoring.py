@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -338,3 +339,48 @@ def test_unit_officer_prints_slips_for_their_own_unit_from_the_home_page(app, st
     printed = client.post(f"/admin/c/{KEY}/g/citizen/slips", data={"csrf_token": csrf_token(home), "unit": "HDG-NGG-02", "count": "8"},
                           follow_redirects=True)  # fmt: skip
     assert printed.status_code == 200 and printed.get_data(as_text=True).count('<article class="slip">') == 8
+
+
+def test_staff_see_vietnam_time_everywhere(client, demo, dbs):
+    """Issue 15: a response at 05:41 on 02/12 in Vietnam was listed as 22:41 on 01/12 (UTC), and
+    the per-day chart bucketed by UTC date. One response at 23:30 and one at 00:30 Vietnam time."""
+    from datetime import UTC, datetime
+
+    from surveyapp.models import Campaign, CollectionPoint, Response, Unit
+    from surveyapp.monitor.services import per_day
+
+    from .conftest import hidden_fields
+    from .helpers import valid_answers
+
+    point = dbs.scalars(select(CollectionPoint).join(Unit).where(Unit.code == "HDG-NGG-05")).first()
+    for _ in range(2):
+        phone = client.application.test_client()
+        html = phone.get(f"/f/{point.code}").get_data(as_text=True)
+        assert phone.post(f"/f/{point.code}", data={**hidden_fields(html), **valid_answers()}).status_code == 200
+    first, second = dbs.scalars(select(Response).order_by(Response.id)).all()
+    first.submitted_at, first.flags = datetime(2026, 12, 1, 16, 30, tzinfo=UTC), "too_fast"  # 23:30 in Vietnam
+    second.submitted_at, second.flags = datetime(2026, 12, 1, 17, 30, tzinfo=UTC), "too_fast"  # 00:30 on 02/12
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    quality = client.get(f"/admin/c/{KEY}/quality").get_data(as_text=True)
+    assert "01/12/2026 23:30" in quality and "02/12/2026 00:30" in quality and "16:30" not in quality
+    raw = client.get(f"/admin/c/{KEY}/g/citizen/raw.csv").get_data(as_text=True)
+    assert "01/12/2026" in raw and "02/12/2026" in raw
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == KEY))
+    assert per_day(dbs, campaign) == [("2026-12-01", 1), ("2026-12-02", 1)]
+    audit = client.get("/admin/audit.csv").get_data(as_text=True)
+    # the audit export's times are Vietnam dd/mm/yyyy HH:MM, not ISO UTC
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", audit) and not re.search(r"\d{4}-\d\d-\d\dT", audit)
+
+
+def test_a_campaign_past_its_end_date_says_so(client, demo, dbs):
+    from datetime import date
+
+    from surveyapp.models import Campaign
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == KEY))
+    campaign.ends_on = date(2023, 12, 31)
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
+    assert "đã kết thúc ngày 31/12/2023" in page and "còn 0 ngày" not in page

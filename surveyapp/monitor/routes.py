@@ -15,6 +15,7 @@ from ..campaigns.services import campaign_or_404, cells
 from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
 from ..db import session
 from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit, User
+from ..web import vn_datetime
 from . import bp
 from .services import ReviewError, days_left, flagged, per_day, review
 
@@ -215,7 +216,7 @@ def audit_csv():
     writer.writerow(["Thời điểm (UTC)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết"])
     for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         cells_ = [
-            e.at.isoformat(),
+            vn_datetime(e.at),
             users.get(e.user_id, "dòng lệnh"),
             ACTIONS.get(e.action, e.action),
             e.target,

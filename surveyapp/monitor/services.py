@@ -3,18 +3,26 @@ the command line and scoring) and one for the chart, whatever the number of unit
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..audit import record
 from ..models import Campaign, Quota, Response, ResponseStatus, utcnow
+from ..web import VIETNAM
+
+
+def vietnam_day(s: Session, column):
+    """The Vietnam date (UTC+7, no summer time) of a stored UTC time, in SQL."""
+    if s.get_bind().dialect.name == "sqlite":
+        return func.date(column, "+7 hours")
+    return func.date(func.timezone("Asia/Ho_Chi_Minh", column))
 
 
 def per_day(s: Session, campaign: Campaign, only_unit_id: int | None = None) -> list[tuple[str, int]]:
-    """Valid responses per day (server dates), one query."""
-    day = func.date(Response.submitted_at)
+    """Valid responses per day, Vietnam dates (yyyy-mm-dd), one query."""
+    day = vietnam_day(s, Response.submitted_at)
     stmt = (
         select(day, func.count())
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID)
@@ -27,9 +35,10 @@ def per_day(s: Session, campaign: Campaign, only_unit_id: int | None = None) -> 
 
 
 def days_left(campaign: Campaign, today: date | None = None) -> int | None:
+    """Days until the campaign's end date, counted in Vietnam; negative once it has passed."""
     if campaign.ends_on is None:
         return None
-    return max(0, (campaign.ends_on - (today or date.today())).days)
+    return (campaign.ends_on - (today or datetime.now(VIETNAM).date())).days
 
 
 def flagged(s: Session, campaign: Campaign, include_reviewed: bool = False) -> list[Response]:

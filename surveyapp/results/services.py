@@ -7,6 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import and_, case, func, select
@@ -20,6 +21,7 @@ from questionnaires.scoring.stats import Difference, cronbach_alpha_from_sums, u
 from ..campaigns.services import cells
 from ..collect.services import questionnaire_of
 from ..models import Answer, Campaign, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
+from ..web import vn_datetime
 
 
 class NoRules(LookupError):
@@ -242,9 +244,9 @@ def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int 
                 values[qid] = f"{values[qid]};{code}"
             else:
                 values[qid] = value
-        day = submitted if isinstance(submitted, str) else submitted.strftime("%Y-%m-%d")
+        day = vn_datetime(datetime.fromisoformat(submitted) if isinstance(submitted, str) else submitted)
         code, name = units[subject]
-        yield RawRow(number, group.code, code, name, channel, day[:10], values)
+        yield RawRow(number, group.code, code, name, channel, day[:10], values)  # dd/mm/yyyy, Vietnam
 
 
 def question_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:
