@@ -368,9 +368,13 @@ def test_staff_see_vietnam_time_everywhere(client, demo, dbs):
     assert "01/12/2026" in raw and "02/12/2026" in raw
     campaign = dbs.scalar(select(Campaign).where(Campaign.key == KEY))
     assert per_day(dbs, campaign) == [("2026-12-01", 1), ("2026-12-02", 1)]
+    from surveyapp.models import AuditEvent
+
+    dbs.add(AuditEvent(at=datetime(2026, 12, 1, 17, 30, tzinfo=UTC), action="unit.changed", target="unit:X"))
+    dbs.commit()
     audit = client.get("/admin/audit.csv").get_data(as_text=True)
-    # the audit export's times are Vietnam dd/mm/yyyy HH:MM, not ISO UTC
-    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", audit) and not re.search(r"\d{4}-\d\d-\d\dT", audit)
+    assert "giờ Việt Nam" in audit and "02/12/2026 00:30" in audit and not re.search(r"\d{4}-\d\d-\d\dT", audit)
+    assert "02/12/2026 00:30" in client.get("/admin/audit").get_data(as_text=True)
 
 
 def test_a_campaign_past_its_end_date_says_so(client, demo, dbs):

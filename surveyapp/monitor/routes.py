@@ -213,7 +213,7 @@ def audit_csv():
     users = dict(s.execute(select(User.id, User.username)).all())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["Thời điểm (UTC)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết"])
+    writer.writerow(["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết"])
     for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         cells_ = [
             vn_datetime(e.at),
