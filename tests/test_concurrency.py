@@ -39,6 +39,18 @@ def _post_page(opener, url: str, body: bytes) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8")
 
 
+def signed_in_browser(live_server: str, username: str, password: str):
+    """A urllib opener holding a staff session on the live server (real HTTP, real cookies)."""
+    from .conftest import csrf_token
+
+    opener = _browser()
+    with opener.open(f"{live_server}/login") as page:
+        token = csrf_token(page.read().decode())
+    body = urlencode({"csrf_token": token, "username": username, "password": password}).encode()
+    _post_page(opener, f"{live_server}/login", body)
+    return opener
+
+
 def _point(dbs, unit_code="HDG-NGG-03"):
     return dbs.scalars(select(CollectionPoint).join(Unit).where(Unit.code == unit_code)).first()
 
@@ -119,11 +131,7 @@ def test_racing_reviews_of_one_response_move_its_quota_once(live_server, demo, d
     response = dbs.scalars(select(Response).where(Response.status == "valid")).first()
     quota = select(Quota.received).where(Quota.group_id == response.group_id, Quota.unit_id == response.unit_id)
     before = dbs.scalar(quota)
-    opener = _browser()
-    with opener.open(f"{live_server}/login") as page:
-        token = csrf_token(page.read().decode())
-    login = urlencode({"csrf_token": token, "username": demo.admin_username, "password": demo.admin_password})
-    _post(opener, f"{live_server}/login", login.encode())
+    opener = signed_in_browser(live_server, demo.admin_username, demo.admin_password)
     with opener.open(f"{live_server}/admin/c/{demo.campaign_key}/quality?all=1") as page:
         token = csrf_token(page.read().decode())
     body = urlencode({"csrf_token": token, "decision": "exclude", "note": "trùng lặp"}).encode()

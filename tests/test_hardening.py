@@ -3,8 +3,6 @@ anywhere is a Vietnamese message and nothing stored, confidential pages are neve
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 from sqlalchemy import select
 
@@ -186,15 +184,11 @@ def test_a_zip_bomb_spreadsheet_is_refused_at_once_on_every_upload(live_server, 
     import urllib.error
     import urllib.request
 
-    from .test_concurrency import _browser, _post_page
+    from .test_concurrency import signed_in_browser
 
     bomb = _zip_bomb()
     assert len(bomb) < 5 * 1024 * 1024
-    opener = _browser()
-    with opener.open(f"{live_server}/login") as page:
-        token = csrf_token(page.read().decode())
-    body = urlencode({"csrf_token": token, "username": demo.admin_username, "password": demo.admin_password})
-    _post_page(opener, f"{live_server}/login", body.encode())
+    opener = signed_in_browser(live_server, demo.admin_username, demo.admin_password)
     with opener.open(f"{live_server}/admin/units") as page:
         token = csrf_token(page.read().decode())
     uploads = [

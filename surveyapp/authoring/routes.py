@@ -303,6 +303,11 @@ def _change(draft: QuestionnaireDraft, change, *, anchor: str | None = None, sel
     return redirect(url_for("authoring.builder", code=draft.code, **args) + (f"#q-{target}" if target else ""))
 
 
+def _refused(draft: QuestionnaireDraft, messages: list[str]):
+    """The builder again, with why nothing was saved."""
+    return _builder(draft, ed.load_document(draft.source), refused=messages, status=422)
+
+
 @bp.route("/admin/questionnaires/d/<code>/general", methods=["POST"])
 @staff_required()
 def general(code: str):
@@ -313,8 +318,7 @@ def general(code: str):
     languages = ed.parse_languages(clean_text(request.form.get("languages"), 500, errors, "languages", multiline=True))
     titles = {code: clean_text(request.form.get(f"title::{code}"), 300, errors, "title") for code in languages}
     if errors or not title:
-        doc = ed.load_document(draft.source)
-        return _builder(draft, doc, refused=list(errors.values()) or ["Vui lòng nhập tên phiếu."], status=422)
+        return _refused(draft, list(errors.values()) or ["Vui lòng nhập tên phiếu."])
 
     scale_names = [name for name, _labels in _scales(ed.load_document(draft.source))]
 
@@ -324,8 +328,7 @@ def general(code: str):
     levels = {code: ({name: lines(f"scale::{code}::{name}") for name in scale_names}, lines(f"yesno::{code}"))
               for code in languages if f"yesno::{code}" in request.form}  # fmt: skip
     if errors:
-        doc = ed.load_document(draft.source)
-        return _builder(draft, doc, refused=list(errors.values()), status=422)
+        return _refused(draft, list(errors.values()))
 
     def change(d):
         ed.set_general(d, title=title, intro=intro)
@@ -343,8 +346,7 @@ def add_section(code: str):
     errors: dict = {}
     title = clean_text(request.form.get("title"), 300, errors, "title")
     if errors or not title:
-        doc = ed.load_document(draft.source)
-        return _builder(draft, doc, refused=list(errors.values()) or ["Vui lòng nhập tên phần."], status=422)
+        return _refused(draft, list(errors.values()) or ["Vui lòng nhập tên phần."])
     return _change(draft, lambda d: ed.add_section(d, title) and None, ok="Đã thêm phần mới.")
 
 
@@ -363,8 +365,7 @@ def section(code: str, sid: str):
     title = clean_text(request.form.get("title"), 300, errors, "title")
     intro = clean_text(request.form.get("intro"), 2000, errors, "intro", multiline=True)
     if errors or not title:
-        doc = ed.load_document(draft.source)
-        return _builder(draft, doc, refused=list(errors.values()) or ["Vui lòng nhập tên phần."], status=422)
+        return _refused(draft, list(errors.values()) or ["Vui lòng nhập tên phần."])
     return _change(draft, lambda d: ed.update_section(d, sid, title=title, intro=intro), ok="Đã lưu phần.")
 
 
