@@ -11,17 +11,9 @@ from sqlalchemy import select
 from surveyapp.models import Answer, CollectionPoint, QuestionnaireVersion, RespondentGroup, Response, Unit
 
 from .conftest import ARTIFACTS
-from .test_browser import PHONE, _answer_everything, browser  # noqa: F401 (the fixture)
+from .test_browser import PHONE, _answer_everything, browser, no_axe_violations  # noqa: F401 (the fixture)
 
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def _no_axe_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    found = [(v["id"], v["help"], len(v["nodes"])) for v in result.response["violations"]]
-    assert not found, f"{page.url}: {found}"
 
 
 @pytest.mark.browser
@@ -60,7 +52,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.click("#edit button[value=save]")
     assert page.locator("text=Đã lưu câu hỏi.").is_visible()
     new_single = page.url.split("q=")[1].split("#")[0]
-    _no_axe_violations(page)  # with a choice question's options open
+    no_axe_violations(page)  # with a choice question's options open
 
     # a scale question shown only when a civil servant introduced the form
     section = page.locator("#s-result")
@@ -84,18 +76,18 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     frame = page.frame_locator("aside.phone iframe")
     assert frame.locator(f"#f-q_{new_single}").count() == 1
 
-    _no_axe_violations(page)  # the builder with a question open
+    no_axe_violations(page)  # the builder with a question open
     page.goto(f"{live_server}/admin/questionnaires")
-    _no_axe_violations(page)
+    no_axe_violations(page)
     page.goto(f"{live_server}/admin/questionnaires/d/{code}")
     page.get_by_role("button", name="Xuất bản phiên bản 1").click()
     assert page.locator("p.ok", has_text="Đã xuất bản").is_visible()
     version = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == code))
     assert version is not None and version.version == 1
     page.goto(f"{live_server}/admin/questionnaires/v/{version.id}")
-    _no_axe_violations(page)
+    no_axe_violations(page)
     page.goto(f"{live_server}/admin/c/{demo.campaign_key}/g/citizen/questionnaire?version={version.id}")
-    _no_axe_violations(page)
+    no_axe_violations(page)
 
     # a new campaign with a new group answering it
     today = date.today()
@@ -127,7 +119,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.click("button[value=preview]")
     assert page.locator("#preview").is_visible(), page.locator(".alert").all_inner_texts()
     assert "Tổng mới" in page.locator("#preview").inner_text()
-    _no_axe_violations(page)
+    no_axe_violations(page)
     page.screenshot(path=str(ARTIFACTS / "rules-1366.png"), full_page=True)
     page.click("button[value=save]")
     assert page.locator("text=Đã lưu quy tắc tính điểm (phiên bản 1).").is_visible()
@@ -137,7 +129,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.fill("input[name=g_dan_per_unit]", "5")
     page.click("button[value=form_preview]")
     assert "Xem trước kế hoạch mới" in page.content()
-    _no_axe_violations(page)
+    no_axe_violations(page)
     page.screenshot(path=str(ARTIFACTS / "plan-1366.png"), full_page=True)
     page.click("button[value=apply]")
     assert page.locator("text=Đã áp dụng kế hoạch").is_visible()

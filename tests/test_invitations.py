@@ -124,10 +124,13 @@ def test_draft_is_saved_on_the_server_and_deleted_on_submit(client, invitation, 
     assert saved.status_code == 200 and "Đã lưu phần trả lời" in saved.get_data(as_text=True)
     assert count(dbs, Response) == 0 and count(dbs, InvitationDraft) == 1
     # a fresh browser, the same link: the answers and the submission id come back
-    resumed = client.application.test_client().get(f"/i/{invitation.code}").get_data(as_text=True)
-    name = next(iter(partial))
-    assert f'name="{name}" value="{LEADER_LEVEL}" checked' in resumed
+    other = client.application.test_client()
+    resumed = other.get(f"/i/{invitation.code}").get_data(as_text=True)
     assert hidden_fields(resumed)["submission_id"] == hidden_fields(html)["submission_id"]
+    # it opens at the first screen not finished (about the delegate); the unit's screen has its answers
+    unit_screen = other.post(f"/i/{invitation.code}", data={**hidden_fields(resumed), "screen": "0", "goto": "1"})
+    name = next(iter(partial))
+    assert f'name="{name}" value="{LEADER_LEVEL}" checked' in unit_screen.get_data(as_text=True)
 
 
 def _post(opener, url: str, body: bytes) -> int:

@@ -20,7 +20,7 @@ from .. import anonymity, ratelimit
 from ..db import db, session
 from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
-from . import bp, quality
+from . import bp, quality, screens
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
 from .forms import build_form_class, quick_check, rows_of
 from .services import (
@@ -40,7 +40,7 @@ from .services import (
     store_response,
 )
 
-ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent"}
+ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent", "screen", "goto"}
 DEVICE_COOKIE = "dv"
 DEVICE_COOKIE_AGE = 365 * 24 * 3600
 OUTCOME_PAGES = {
@@ -242,14 +242,15 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": action, "draft_key": draft_key,
             "drafts": drafts}  # fmt: skip
 
+    paged = screens.is_paged(drafts, units)
     if request.method == "GET":
         if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
             return notice("quota_full", 200)
         draft = _draft(s, ctx) if drafts else None
+        if paged:
+            return _with_device_cookie(_open_screens(page, form_class, draft, secret))
         if draft is not None:
-            form = form_class(
-                formdata=MultiDict([(k, v) for k, values in json.loads(draft.data).items() for v in values])
-            )
+            form = form_class(formdata=_draft_data(draft))
             form.submission_id.data = draft.submission_token
             return _render(page, form, 200, saved_at=draft.saved_at)
         return _fresh_form(_blank_page(_blank_key(page, ctx.version.content_hash), page, form_class), secret)
@@ -262,17 +263,25 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
         fail("bad_submission", 400)
     submission_id, shown_at = parsed
 
+    if paged and "screen" in request.form:
+        return _post_screen(s, page, form_class, token, language)
     if drafts and request.form.get("intent") == "save":
         return _save_draft(s, ctx, page, form_class, token)
 
     form = form_class()
     if not form.validate():
         return _render(page, form, 422)
+    return _store(s, page, form, submission_id, shown_at, language)
+
+
+def _store(s, page: dict, form, submission_id: str, shown_at, language: str):
+    """A validated form stored (or refused: quota full, a conflict, already answered)."""
+    ctx = page["ctx"]
     rows = form.answer_rows(ctx.unit.id)
     device_hash = _device_hash(ctx.campaign.id)
     address_hash = _address_hash(ctx.campaign.id)
     flags = _flags(
-        ctx, questionnaire, len(form.visible_names), rows, shown_at, datetime.now(UTC),
+        ctx, page["questionnaire"], len(form.visible_names), rows, shown_at, datetime.now(UTC),
         recent_from_device=recent_from_device(s, ctx.campaign.id, device_hash, cap=ctx.campaign.burst_limit),
         recent_from_address=recent_from_address(
             s, ctx.campaign.id, address_hash, cap=ctx.campaign.burst_limit * quality.ADDRESS_BURST_FACTOR
@@ -285,8 +294,90 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     if outcome is Outcome.STORED:
         s.commit()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
-        return _thanks(ctx, draft_key, submission_id)
+        return _thanks(ctx, page["draft_key"], submission_id)
     return notice(*OUTCOME_PAGES[outcome])
+
+
+# -- one screen at a time ---------------------------------------------------------------------------
+def _draft_data(draft: InvitationDraft | None) -> MultiDict:
+    if draft is None:
+        return MultiDict()
+    return MultiDict([(k, v) for k, values in json.loads(draft.data).items() for v in values])
+
+
+def _open_screens(page: dict, form_class, draft: InvitationDraft | None, secret: str):
+    """A paged form opened: a new one at its first screen, a saved one where it was left."""
+    data = _draft_data(draft)
+    token = draft.submission_token if draft is not None else new_submission_token(secret)
+    plan = screens.plan_screens(page["questionnaire"], form_class.entries)
+    visible = screens.visible_names(form_class.entries, data)
+    states = screens.screen_states(plan, visible, data)
+    index = screens.first_unfinished(states) if draft is not None else 0
+    form = form_class(formdata=data)
+    form.submission_id.data = token
+    return _render_screen(page, form, plan, index, visible, states, 200, resumed=draft is not None)
+
+
+def _post_screen(s, page: dict, form_class, token: str, language: str):
+    """A screen posted: merged into the draft, then the next screen (or the one asked for), or,
+    on "Gửi phiếu", the whole form validated and stored."""
+    ctx = page["ctx"]
+    plan = screens.plan_screens(page["questionnaire"], form_class.entries)
+    current = _screen_number(request.form.get("screen"), len(plan))
+    if anonymity.has_answered(s, ctx.invitation):
+        return notice("already_answered", 409)
+    draft = _draft(s, ctx)
+    data = screens.merge_screen(_draft_data(draft), request.form, plan[current], form_class.names)
+    intent = request.form.get("intent", "next")
+    if intent == "submit":
+        form = form_class(formdata=data)
+        form.submission_id.data = token
+        if form.validate():
+            submission_id, shown_at = read_submission_token(current_app.config["SECRET_KEY"], token)
+            return _store(s, page, form, submission_id, shown_at, language)
+    _keep_draft(s, ctx, draft, data, token)
+    visible = screens.visible_names(form_class.entries, data)
+    states = screens.screen_states(plan, visible, data)
+    if intent == "submit":  # not valid: the first screen with a problem
+        index = next(i for i, screen in enumerate(plan) if any(form[e.name].errors for e in screen.entries))
+        return _render_screen(page, form, plan, index, visible, states, 422)
+    if "goto" in request.form:
+        index = _screen_number(request.form.get("goto"), len(plan))
+    elif intent == "prev":
+        index = max(current - 1, 0)
+    elif intent == "save":
+        index = current
+    else:
+        index = min(current + 1, len(plan) - 1)
+    form = form_class(formdata=data)
+    form.submission_id.data = token
+    return _render_screen(page, form, plan, index, visible, states, 200, just_saved=intent == "save")
+
+
+def _screen_number(text: str | None, count: int) -> int:
+    if text is None or not text.isdigit() or int(text) >= count:
+        fail("bad_submission", 400)
+    return int(text)
+
+
+def _keep_draft(s, ctx: FormContext, draft: InvitationDraft | None, data: MultiDict, token: str) -> InvitationDraft:
+    draft = draft or InvitationDraft(draft_key=anonymity.draft_key(ctx.campaign.id, ctx.invitation.id))
+    draft.data = json.dumps({name: data.getlist(name) for name in data}, ensure_ascii=False)
+    draft.submission_token = token
+    draft.saved_at = utcnow()
+    s.add(draft)
+    s.commit()
+    return draft
+
+
+def _render_screen(page: dict, form, plan, index: int, visible: set[str], states, status: int, **extra):
+    screen = plan[index]
+    errors = getattr(form, "error_count", 0)
+    with_errors = [i for i, sc in enumerate(plan) if any(form[e.name].errors for e in sc.entries)] if errors else []
+    return render_template(
+        "collect/screen.html", form=form, plan=plan, screen=screen, visible=visible, states=states, errors=errors,
+        with_errors=with_errors, live_conditions=screens.live_conditions, **page, **extra,
+    ), status  # fmt: skip
 
 
 def _with_device_cookie(result):
@@ -352,15 +443,10 @@ def _draft(s, ctx: FormContext) -> InvitationDraft | None:
 def _save_draft(s, ctx: FormContext, page: dict, form_class, token: str):
     if anonymity.has_answered(s, ctx.invitation):
         return notice("already_answered", 409)
-    known = {entry.name for entry in form_class.entries}
-    data = {name: request.form.getlist(name) for name in request.form if name in known}
-    draft = _draft(s, ctx) or InvitationDraft(draft_key=anonymity.draft_key(ctx.campaign.id, ctx.invitation.id))
-    draft.data = json.dumps(data, ensure_ascii=False)
-    draft.submission_token = token
-    draft.saved_at = utcnow()
-    s.add(draft)
-    s.commit()
-    form = form_class(formdata=MultiDict([(k, v) for k, values in data.items() for v in values]))
+    data = MultiDict([(name, v) for name in request.form if name in form_class.names
+                      for v in request.form.getlist(name)])  # fmt: skip
+    draft = _keep_draft(s, ctx, _draft(s, ctx), data, token)
+    form = form_class(formdata=data)
     form.submission_id.data = token
     return _render(page, form, 200, saved_at=draft.saved_at, just_saved=True)
 

@@ -4,10 +4,19 @@
   "use strict";
   var store = window.localStorage, KEY = "surveyapp.draft.";
   var done = document.getElementById("thanks");
-  if (done) { try { store.removeItem(KEY + done.dataset.code); } catch (e) {} return; }
+  if (done) {  // the whole form's copy and each screen's ("<code>.<screen>")
+    try {
+      for (var i = store.length - 1; i >= 0; i--) {
+        var k = store.key(i);
+        if (k === KEY + done.dataset.code || k.indexOf(KEY + done.dataset.code + ".") === 0) store.removeItem(k);
+      }
+    } catch (e) {}
+    return;
+  }
   var form = document.getElementById("survey");
   if (!form) return;
-  var key = KEY + form.dataset.code, qs = form.querySelectorAll("fieldset.q");
+  var paged = form.dataset.screen !== undefined;  // one screen of a long form: progress is the server's
+  var key = KEY + form.dataset.code + (paged ? "." + form.dataset.screen : ""), qs = form.querySelectorAll("fieldset.q");
   var fill = document.getElementById("fill"), count = document.getElementById("count");
   var net = document.getElementById("net"), sending = false;
 
@@ -35,6 +44,7 @@
       q.querySelector(".n").textContent = ++n + ".";
       if (values(q.id.slice(2)).length) answered++;
     });
+    if (paged) return;
     fill.style.width = (shown ? 100 * answered / shown : 0) + "%";
     count.textContent = "Đã trả lời " + answered + "/" + shown;
   }
@@ -66,8 +76,11 @@
   }
   restore();
   update();
-  var firstError = form.querySelector(".err");
+  // where the user is told something: the first question to fix, or the "saved" line
+  var firstError = form.querySelector(".err"), told = document.querySelector(".saved,.alert");
   if (firstError) firstError.scrollIntoView();
+  else if (told) { told.scrollIntoView({ block: "center" }); told.focus && told.focus({ preventScroll: true }); }
+  else if (paged) window.scrollTo(0, 0);
   form.addEventListener("change", function () { update(); save(); });
   form.addEventListener("input", function () { update(); save(); });
   form.addEventListener("submit", function (ev) {
