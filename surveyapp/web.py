@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
+from questionnaires.labels import vn_number  # noqa: F401 (the filter, and for the exports)
+
 from .messages import page
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -194,21 +196,6 @@ class DatabaseInt(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
-
-
-def vn_number(value: float | int | None, digits: int | None = None) -> str:
-    """A number as Vietnamese documents write it, for every page: decimal comma, thousands with a
-    dot; ``digits`` fixed (points: 2) or, by default, up to two without trailing zeros.
-
-    >>> vn_number(1.05), vn_number(2.0), vn_number(1.5), vn_number(1234.5, 2), vn_number(None)
-    ('1,05', '2', '1,5', '1.234,50', '—')
-    """
-    if value is None:
-        return "—"
-    text = f"{value:,.{2 if digits is None else digits}f}"
-    if digits is None and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def init_app(app: Flask) -> None:

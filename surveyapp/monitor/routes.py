@@ -9,15 +9,19 @@ from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from questionnaires.labels import answer_lines
+
 from ..audit import ACTIONS, record
-from ..auth import current_user, staff_required
+from ..auth import current_user, safe_next, staff_required
 from ..campaigns.services import campaign_or_404, cells
 from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
+from ..collect.services import questionnaire_of
 from ..db import session
-from ..models import AuditEvent, Campaign, QuotaFullPolicy, Response, Role, Unit, User
+from ..models import Answer, AuditEvent, Campaign, QuotaFullPolicy, RespondentGroup, Response, Role, Unit, User
 from ..web import vn_datetime
 from . import bp
-from .services import ReviewError, days_left, flagged, per_day, review
+from .forms import NOTE_MAX, ReviewForm
+from .services import DECISIONS, ReviewError, days_left, duration_text, flagged, per_day, review, review_many
 
 #: the table shows the most lagging cells first; a province fits whole, the country is filtered
 ROWS_SHOWN = 300
@@ -133,14 +137,82 @@ def dashboard_xlsx(key: str):
 @staff_required()
 def quality(key: str):
     campaign = _campaign(key)
+    s = session()
     show_all = request.args.get("all") == "1"
-    responses = flagged(session(), campaign, include_reviewed=show_all)
-    units = dict(session().execute(select(Unit.id, Unit.name)).all())
+    flag = request.args.get("flag") if request.args.get("flag") in FLAG_NAMES else None
+    unit_code = request.args.get("unit", "")
+    unit = s.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+    responses, total = flagged(s, campaign, include_reviewed=show_all, flag=flag,
+                               unit_id=unit.id if unit else None)  # fmt: skip
+    units = dict(s.execute(select(Unit.id, Unit.name)).all())
+    flagged_units = s.execute(
+        select(Unit.code, Unit.name).where(Unit.id.in_(
+            select(Response.unit_id).where(Response.campaign_id == campaign.id, Response.flags != "")
+        )).order_by(Unit.code)
+    ).all()  # fmt: skip
     groups = {g.id: g.name for g in campaign.groups}
     return render_template(
-        "monitor/quality.html", campaign=campaign, responses=responses, units=units, groups=groups,
-        flag_names=FLAG_NAMES, channel_names=CHANNEL_NAMES, show_all=show_all, user=current_user(),
+        "monitor/quality.html", campaign=campaign, responses=responses, total=total, units=units, groups=groups,
+        flag_names=FLAG_NAMES, channel_names=CHANNEL_NAMES, show_all=show_all, flag=flag, unit=unit,
+        flagged_units=flagged_units, decisions=DECISIONS, user=current_user(),
     )  # fmt: skip
+
+
+def _response(campaign: Campaign, response_id: int) -> Response:
+    response = session().get(Response, response_id)
+    if response is None or response.campaign_id != campaign.id:
+        abort(404)
+    return response
+
+
+@bp.route("/admin/c/<key>/responses/<int:response_id>")
+@staff_required()
+def response_page(key: str, response_id: int):
+    """One response as a reviewer needs it: its answers in words, how long it took, its flags."""
+    campaign = _campaign(key)
+    s = session()
+    response = _response(campaign, response_id)
+    questionnaire = questionnaire_of(response.questionnaire_version, response.language)
+    rows = s.execute(
+        select(Answer.question_id, Answer.subject_unit_id, Answer.value_code, Answer.value_num, Answer.value_text)
+        .where(Answer.response_id == response.id).order_by(Answer.id)
+    ).all()  # fmt: skip
+    units = dict(s.execute(select(Unit.id, Unit.name)).all())
+    lines = answer_lines(questionnaire, rows, units)
+    answered = len({(r[0], r[1]) for r in rows})
+    seconds = (response.submitted_at - response.started_at).total_seconds() if response.started_at else None
+    return render_template(
+        "monitor/response.html", campaign=campaign, response=response, questionnaire=questionnaire, lines=lines,
+        unit_name=units.get(response.unit_id, ""), group=s.get(RespondentGroup, response.group_id),
+        answered=answered, seconds=seconds, duration_text=duration_text, flag_names=FLAG_NAMES,
+        channel_names=CHANNEL_NAMES, decisions=DECISIONS, user=current_user(),
+    )  # fmt: skip
+
+
+@bp.route("/admin/c/<key>/responses/review", methods=["POST"])
+@staff_required()
+def review_responses(key: str):
+    """Keep, exclude or restore the ticked responses with one reason."""
+    campaign = _campaign(key)
+    s = session()
+    form = ReviewForm()
+    back = safe_next(request.form.get("next", "")) or url_for("monitor.quality", key=key)
+    if not form.validate():
+        flash(f"Chưa lưu: {form.first_error()}", "error")
+        return redirect(back)
+    try:
+        changed, skipped = review_many(s, campaign, form.ids.data, form.decision.data, form.note.data)
+    except ReviewError as exc:
+        s.rollback()
+        flash(f"Chưa lưu: {exc}", "error")
+        return redirect(back)
+    s.commit()
+    done = {"keep": "Đã giữ", "exclude": "Đã loại", "restore": "Đã khôi phục"}[form.decision.data]
+    message = f"{done} {changed} phiếu."
+    if skipped:
+        message += f" {skipped} phiếu không đổi vì trạng thái hiện tại không cho phép (ví dụ phiếu đã loại từ trước)."
+    flash(message, "ok" if changed else "error")
+    return redirect(back)
 
 
 @bp.route("/admin/c/<key>/responses/<int:response_id>/review", methods=["POST"])
@@ -148,18 +220,16 @@ def quality(key: str):
 def review_response(key: str, response_id: int):
     campaign = _campaign(key)
     s = session()
-    response = s.get(Response, response_id)
-    if response is None or response.campaign_id != campaign.id:
-        abort(404)
+    response = _response(campaign, response_id)
     try:
-        review(s, response, request.form.get("decision", ""), request.form.get("note", ""))
+        review(s, response, request.form.get("decision", ""), request.form.get("note", "")[:NOTE_MAX])
     except ReviewError as exc:
         s.rollback()
         flash(str(exc), "error")
     else:
         s.commit()
         flash("Đã lưu quyết định.", "ok")
-    return redirect(url_for("monitor.quality", key=key))
+    return redirect(safe_next(request.form.get("next", "")) or url_for("monitor.quality", key=key))
 
 
 @bp.route("/admin/c/<key>/settings", methods=["GET", "POST"])

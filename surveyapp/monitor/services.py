@@ -41,15 +41,63 @@ def days_left(campaign: Campaign, today: date | None = None) -> int | None:
     return (campaign.ends_on - (today or datetime.now(VIETNAM).date())).days
 
 
-def flagged(s: Session, campaign: Campaign, include_reviewed: bool = False) -> list[Response]:
+#: the quality page lists at most this many responses at once (filters narrow it)
+FLAGGED_PAGE = 500
+
+
+def flagged(s: Session, campaign: Campaign, include_reviewed: bool = False, flag: str | None = None,
+            unit_id: int | None = None) -> tuple[list[Response], int]:  # fmt: skip
+    """Flagged responses, newest first, with one flag or of one unit; and how many match in all."""
     stmt = select(Response).where(Response.campaign_id == campaign.id, Response.flags != "")
     if not include_reviewed:
         stmt = stmt.where(Response.reviewed_at.is_(None))
-    return list(s.scalars(stmt.order_by(Response.submitted_at.desc()).limit(500)))
+    if flag:
+        stmt = stmt.where((" " + Response.flags + " ").contains(f" {flag} ", autoescape=True))
+    if unit_id is not None:
+        stmt = stmt.where(Response.unit_id == unit_id)
+    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(s.scalars(stmt.order_by(Response.submitted_at.desc(), Response.id.desc()).limit(FLAGGED_PAGE))), total
+
+
+def duration_text(seconds: float) -> str:
+    """How long a response took, in words: "45 giây", "3 phút 12 giây", "1 giờ 5 phút"."""
+    seconds = max(int(round(seconds)), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} giờ {minutes} phút" if minutes else f"{hours} giờ"
+    if minutes:
+        return f"{minutes} phút {secs} giây" if secs else f"{minutes} phút"
+    return f"{secs} giây"
+
+
+def review_many(s: Session, campaign: Campaign, ids: list[int], decision: str, note: str) -> tuple[int, int]:
+    """One decision with one reason for several responses of ``campaign``: (changed, left as they
+    were because their state did not allow it, e.g. excluding one already excluded)."""
+    if not note.strip():
+        raise ReviewError("Vui lòng ghi lý do.")
+    if decision not in DECISIONS:
+        raise ReviewError("Vui lòng chọn giữ, loại hoặc khôi phục.")
+    responses = s.scalars(select(Response).where(Response.campaign_id == campaign.id, Response.id.in_(ids))).all()
+    if len(responses) != len(set(ids)):
+        raise ReviewError("Có phiếu không thuộc đợt khảo sát này; chưa lưu gì.")
+    changed = skipped = 0
+    for response in sorted(responses, key=lambda r: r.id):
+        try:  # a refusal changes nothing (review's conditional update moved no row)
+            review(s, response, decision, note)
+        except ReviewError:
+            skipped += 1
+        else:
+            changed += 1
+    return changed, skipped
 
 
 class ReviewError(ValueError):
     pass
+
+
+#: what a reviewer may decide, in words
+DECISIONS = {"keep": "Giữ", "exclude": "Loại", "restore": "Khôi phục"}
 
 
 def review(s: Session, response: Response, decision: str, note: str) -> None:
