@@ -17,7 +17,18 @@ from ..campaigns.services import campaign_or_404, cells
 from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
 from ..collect.services import questionnaire_of
 from ..db import session
-from ..models import Answer, AuditEvent, Campaign, QuotaFullPolicy, RespondentGroup, Response, Role, Unit, User
+from ..models import (
+    Answer,
+    AuditEvent,
+    Campaign,
+    CampaignStatus,
+    QuotaFullPolicy,
+    RespondentGroup,
+    Response,
+    Role,
+    Unit,
+    User,
+)
 from ..web import vn_datetime
 from . import bp
 from .forms import NOTE_MAX, ReviewForm
@@ -90,6 +101,8 @@ def dashboard(key: str):
         daily_rows=[(day, n, None) for day, n in daily[-14:]],
         daily_peak=max((n for _, n in daily), default=1),
         days_left=days_left(campaign),
+        # an open campaign within its dates reloads itself (static/refresh.js); a closed one stays still
+        live=campaign.status == CampaignStatus.OPEN and (days_left(campaign) is None or days_left(campaign) >= 0),
         kinds=kinds,
         parents=parents,
         kind=kind,
