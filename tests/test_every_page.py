@@ -102,3 +102,36 @@ def test_every_page_passes_axe_on_a_phone_and_a_desktop(browser, live_server, de
     for where, rules in minor.items():
         print("moderate/minor:", where, rules)
     assert not found, "\n".join(f"{where}: {rules}" for where, rules in found.items())
+
+
+#: per page, the column headers that decide something; at 1366 × 900 they are inside the window
+DECISIVE = {
+    "/dashboard": ["Tiến độ", "Còn thiếu"],
+    "/results": ["Tổng", "Ghi chú", "p", "Kết luận", "Alpha"],
+    "/results/u/HDG-NGG-02": ["Điểm", "Ghi chú"],
+    "/setup": ["Hình thức", "Đơn vị được đánh giá"],
+    "/quality": ["Cờ", "Trạng thái"],
+}
+
+
+@pytest.mark.browser
+def test_decisive_columns_fit_a_1366_screen_without_scrolling(browser, live_server, demo, dbs):  # noqa: F811
+    fill(dbs, campaign_by_key(dbs, KEY), share=0.3, seed=5)
+    dbs.commit()
+    context = browser.new_context(viewport=DESKTOP)
+    page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
+    outside = []
+    for path, headers in DECISIVE.items():
+        page.goto(f"{live_server}/admin/c/{KEY}{path}")
+        # no table scrolls sideways, and the page itself does not either
+        wide = page.eval_on_selector_all(".scroll", "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).length")
+        if wide or page.evaluate("document.documentElement.scrollWidth") > DESKTOP["width"]:
+            outside.append((path, "scrolls sideways"))
+        for header in headers:
+            cells = page.locator("th", has_text=re.compile(rf"^\s*{re.escape(header)}(\s|/|$)"))
+            assert cells.count(), (path, header)
+            box = cells.first.bounding_box()
+            if box is None or box["x"] < 0 or box["x"] + box["width"] > DESKTOP["width"]:
+                outside.append((path, header, box))
+    context.close()
+    assert not outside, outside

@@ -368,6 +368,8 @@ def test_staff_see_vietnam_time_everywhere(client, demo, dbs):
     assert "01/12/2026" in raw and "02/12/2026" in raw
     campaign = dbs.scalar(select(Campaign).where(Campaign.key == KEY))
     assert per_day(dbs, campaign) == [("2026-12-01", 1), ("2026-12-02", 1)]
+    dashboard = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
+    assert "01/12/2026: 1" in dashboard and "02/12/2026: 1" in dashboard and "2026-12-0" not in dashboard
     from surveyapp.models import AuditEvent
 
     dbs.add(AuditEvent(at=datetime(2026, 12, 1, 17, 30, tzinfo=UTC), action="unit.changed", target="unit:X"))

@@ -98,7 +98,7 @@ def dashboard(key: str):
         row_count=len(rows),
         totals=totals,
         daily=daily,
-        daily_rows=[(day, n, None) for day, n in daily[-14:]],
+        daily_rows=[(f"{day[8:10]}/{day[5:7]}/{day[:4]}", n, None) for day, n in daily[-14:]],  # dd/mm/yyyy
         daily_peak=max((n for _, n in daily), default=1),
         days_left=days_left(campaign),
         # an open campaign within its dates reloads itself (static/refresh.js); a closed one stays still
