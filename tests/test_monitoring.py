@@ -390,3 +390,26 @@ def test_a_campaign_past_its_end_date_says_so(client, demo, dbs):
     login(client, demo.admin_username, demo.admin_password)
     page = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
     assert "đã kết thúc ngày 31/12/2023" in page and "còn 0 ngày" not in page
+    # nothing more will come in: the page stays still (no reload script, never a <meta refresh>)
+    assert "refresh.js" not in page and "http-equiv" not in page and "không tự cập nhật" in page
+    campaign.ends_on = date.today() + timedelta(days=10)
+    dbs.commit()
+    live = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
+    assert "refresh.js" in live and "http-equiv" not in live and "tự cập nhật mỗi phút" in live
+
+
+def test_the_group_page_counts_like_the_campaign_page(client, demo, dbs):
+    from surveyapp.campaigns.services import campaign_by_key
+    from surveyapp.demo.fake import fill
+
+    fill(dbs, campaign_by_key(dbs, KEY), share=0.5, seed=7)
+    dbs.commit()
+    login(client, demo.admin_username, demo.admin_password)
+    campaign_page = re.sub(r"\s+", " ", client.get(f"/admin/c/{KEY}/").get_data(as_text=True))
+    group_page = re.sub(r"\s+", " ", client.get(f"/admin/c/{KEY}/g/hdnd/").get_data(as_text=True))
+    received, target = re.search(r'class="big">(\d+)/(\d+)<', group_page).groups()
+    assert int(target) == 30 and int(received) > 0  # the demo's 30 delegates, half of them answered
+    rows = re.findall(r"<td>[^<]*</td><td>Đại biểu HĐND huyện</td><td class=\"r\">(\d+)</td><td class=\"r\">(\d+)</td>",
+                      campaign_page)  # fmt: skip
+    assert sum(int(t) for t, _ in rows) == int(target) and sum(int(r) for _, r in rows) == int(received)
+    assert "Chưa có ai trong danh sách mời" in group_page

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import qr
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import group_or_404
+from ..campaigns.services import group_or_404, progress
 from ..db import session
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
@@ -53,6 +53,8 @@ def group_page(key: str, group_code: str):
     s = session()
     invitations = group_invitations(s, group) if group.mode == GroupMode.INVITATION else []
     answered = sum(1 for i in invitations if i.answered)
+    # the same figures as the campaign page and the dashboard: valid responses against the quotas
+    quota = [row for row in progress(s, campaign) if row.group_code == group.code]
     batches = s.execute(
         select(Unit.code, Unit.name, Slip.batch, Slip.used)
         .join(Unit, Slip.unit_id == Unit.id)
@@ -70,6 +72,8 @@ def group_page(key: str, group_code: str):
         group=group,
         invitations=invitations,
         answered=answered,
+        target=sum(row.target for row in quota),
+        received=sum(row.received for row in quota),
         status_text=status_text,
         units=campaign_units(s, campaign),
         slip_batches=slip_batches,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -92,8 +92,9 @@ class AspectAlpha:
     aspect: str
     name: str
     items: int
-    respondents: int
+    observations: int  #: complete rows: a respondent, or for rate_units items a respondent × unit rated
     alpha: float
+    respondents: int = 0  #: the distinct people behind ``observations``
 
 
 def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
@@ -114,10 +115,11 @@ def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
         item_ids = [q for ids in by_aspect.values() for q in ids]
         person = (
             select(
+                Answer.response_id.label("rid"),
                 *(
                     func.max(case((Answer.question_id == q, Answer.value_num))).label(f"v{i}")
                     for i, q in enumerate(item_ids)
-                )
+                ),
             )
             .join(Response, Answer.response_id == Response.id)
             .where(
@@ -137,12 +139,13 @@ def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
             complete = and_(*(column[q].is_not(None) for q in ids))
             total = sum((column[q] for q in ids[1:]), column[ids[0]])
             selected.append(func.count().filter(complete))
+            selected.append(func.count(distinct(person.c.rid)).filter(complete))
             selected.append(func.sum(total * total).filter(complete))
             for q in ids:
                 selected += [func.sum(column[q]).filter(complete), func.sum(column[q] * column[q]).filter(complete)]
         values = iter(s.execute(select(*selected)).one())
         for aspect, ids in by_aspect.items():
-            n, person_squares = next(values) or 0, next(values)
+            n, people, person_squares = next(values) or 0, next(values) or 0, next(values)
             item_sums, item_squares = [], []
             for _ in ids:
                 item_sums.append(next(values))
@@ -152,7 +155,7 @@ def alphas(s: Session, campaign: Campaign) -> list[AspectAlpha]:
                 if n >= 2
                 else math.nan
             )
-            out.append(AspectAlpha(group.code, aspect, questionnaire.aspects[aspect], len(ids), n, alpha))
+            out.append(AspectAlpha(group.code, aspect, questionnaire.aspects[aspect], len(ids), n, alpha, people))
     return out
 
 
