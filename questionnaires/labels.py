@@ -84,3 +84,40 @@ def answer_lines(questionnaire: Questionnaire, rows, unit_names: dict[int, str])
                 texts = [t for (qid, _), values in by_key.items() if qid == q.id for t in values]
                 lines.append(AnswerLine(section.title, q, None, "; ".join(texts)))
     return lines
+
+
+def export_value(question: Question, value):
+    """A stored value as an export shows it: option labels for choices (several joined by "; "),
+    numbers as numbers (scale levels too: the code book gives their words), texts as they are."""
+    if isinstance(value, float | int) or value is None:
+        return value
+    if question.type in (QuestionType.SINGLE, QuestionType.YESNO):
+        return option_label(question, value)
+    if question.type is QuestionType.MULTIPLE:
+        return "; ".join(option_label(question, code) for code in value.split(";"))
+    return value
+
+
+TYPE_NAMES = {
+    QuestionType.SINGLE: "chọn một",
+    QuestionType.MULTIPLE: "chọn nhiều",
+    QuestionType.YESNO: "có/không",
+    QuestionType.SCALE: "thang đo",
+    QuestionType.NUMBER: "số",
+    QuestionType.TEXT: "chữ",
+    QuestionType.LONGTEXT: "đoạn văn",
+    QuestionType.RATE_UNITS: "đánh giá từng đơn vị",
+}
+
+
+def codebook_values(question: Question) -> str:
+    """What the values of ``question`` mean, for a code book: "1 = Rất không hài lòng; …"."""
+    if question.type is QuestionType.SCALE:
+        return "; ".join(f"{o.code} = {o.label}" for o in question.choices())
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.YESNO):
+        return "; ".join(o.label for o in question.choices())
+    if question.type is QuestionType.NUMBER:
+        low = "" if question.minimum is None else f"từ {vn_number(question.minimum)}"
+        high = "" if question.maximum is None else f"đến {vn_number(question.maximum)}"
+        return " ".join(x for x in ("số", low, high) if x)
+    return "chữ tự do"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -74,14 +76,31 @@ def test_workbook_points_equal_the_scoring_module_and_text_stays_text(client, de
     assert summary["D4"].number_format == "0.00"
     assert {f"TC {c.code}" for c in table.rules.criteria} <= set(book.sheetnames)
     assert "Phương pháp" in book.sheetnames and "Biểu đồ" in book.sheetnames
-    raw = book["Dữ liệu citizen"]
-    header = [c.value for c in raw[1]]
-    column = next(i for i, h in enumerate(header) if h and h.startswith("suggestion:"))
+    # raw sheets are named by group, headed by the question as asked with its code below
+    raw = book[next(n for n in book.sheetnames if n.startswith("Dữ liệu Người dân"))]
+    header, codes = [c.value for c in raw[1]], [c.value for c in raw[2]]
+    column = codes.index("suggestion")
+    assert header[column] == "Ông/bà có đề xuất gì để cơ quan phục vụ tốt hơn?"
     cells = [
-        row[column] for row in raw.iter_rows(min_row=2) if row[column].value and str(row[column].value).startswith("=")
+        row[column] for row in raw.iter_rows(min_row=3) if row[column].value and str(row[column].value).startswith("=")
     ]
     assert cells and all(c.data_type == "s" for c in cells)
-    assert not any("submission" in (h or "") for h in header)
+    assert not any("submission" in (h or "") for h in header + codes)
+    first = next(raw.iter_rows(min_row=3, values_only=True))
+    assert first[1] == "Người dân, tổ chức tại Bộ phận một cửa" and first[4] == "mã QR tại quầy"
+    assert isinstance(first[5], datetime) and raw.cell(3, 6).number_format == "dd/mm/yyyy"  # a real date
+    fields = {o.label for o in questionnaire_of_code("citizen_counter").question("procedure_field").options}
+    assert first[codes.index("procedure_field")] in fields  # a label, not a code
+    assert isinstance(first[codes.index("access_seating")], int | float)  # a scale level stays a number
+    book_rows = list(book["Bảng mã"].iter_rows(min_row=2, values_only=True))
+    seating = next(r for r in book_rows if r[1] == "access_seating")
+    assert seating[3] == "thang đo" and seating[4].startswith("1 = ")
+
+
+def questionnaire_of_code(stem: str):
+    from questionnaires import builtin_files, load_questionnaire
+
+    return load_questionnaire(next(p for p in builtin_files() if p.stem == stem))
 
 
 def test_raw_csv_neutralises_formulas(client, demo, dbs):
@@ -94,6 +113,10 @@ def test_raw_csv_neutralises_formulas(client, demo, dbs):
     login(client, demo.admin_username, demo.admin_password)
     text = client.get(f"/admin/c/{demo.campaign_key}/g/citizen/raw.csv").data.decode("utf-8-sig")
     assert "'=1+1" in text and ",=1+1" not in text
+    # people read it: questions as headers (code in brackets), labels, channels and dates in Vietnamese
+    header, first = text.splitlines()[:2]
+    assert "Thủ tục ông/bà vừa thực hiện thuộc lĩnh vực nào? [procedure_field]" in header
+    assert "mã QR tại quầy" in first and ",counter," not in first and re.search(r",\d\d/\d\d/\d{4},", first)
 
 
 def test_alpha_from_the_database_equals_alpha_of_the_raw_matrix(answered, dbs):

@@ -118,7 +118,7 @@ def raw_sheet_specs(campaign: Campaign):
     specs = []
     for group in campaign.groups:
         specs.append(
-            (f"Dữ liệu {group.code}", question_columns(qs[group.code]),
+            (f"Dữ liệu {group.name}", question_columns(qs[group.code]),
              lambda g=group: raw_rows(session(), campaign, g))
         )  # fmt: skip
     return specs

@@ -7,21 +7,22 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from questionnaires import Questionnaire, QuestionType
+from questionnaires import Question, Questionnaire, QuestionType
 from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
 from questionnaires.scoring.stats import Difference, cronbach_alpha_from_sums, units_differ
 
 from ..campaigns.services import cells
+from ..collect.quality import CHANNEL_NAMES
 from ..collect.services import questionnaire_of
 from ..models import Answer, Campaign, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
-from ..web import vn_datetime
+from ..web import VIETNAM
 
 
 class NoRules(LookupError):
@@ -188,12 +189,12 @@ def distributions(counts: list[LevelCount], unit: str | None = None) -> dict[tup
 @dataclass(frozen=True)
 class RawRow:
     number: int
-    group: str
+    group: str  #: the group's name
     unit_code: str
     unit_name: str
-    channel: str
-    day: str
-    values: dict[str, str | float]
+    channel: str  #: in words ("mã QR tại quầy" …)
+    day: date  #: the Vietnam date it was submitted
+    values: dict[str, str | float]  #: stored codes and numbers (labels are the export's job)
 
 
 def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int = 5_000) -> Iterator[RawRow]:
@@ -247,17 +248,15 @@ def raw_rows(s: Session, campaign: Campaign, group: RespondentGroup, batch: int 
                 values[qid] = f"{values[qid]};{code}"
             else:
                 values[qid] = value
-        day = vn_datetime(datetime.fromisoformat(submitted) if isinstance(submitted, str) else submitted)
+        at = datetime.fromisoformat(submitted) if isinstance(submitted, str) else submitted
         code, name = units[subject]
-        yield RawRow(number, group.code, code, name, channel, day[:10], values)  # dd/mm/yyyy, Vietnam
+        day = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(VIETNAM).date()
+        yield RawRow(number, group.name, code, name, CHANNEL_NAMES.get(channel, channel), day, values)
 
 
-def question_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:
-    """(question id, label) of every answerable question, items of rate_units included."""
+def question_columns(questionnaire: Questionnaire) -> list[Question]:
+    """Every answerable question in form order, items of rate_units included: the raw columns."""
     out = []
     for q in questionnaire.top_questions():
-        if q.type is QuestionType.RATE_UNITS:
-            out.extend((i.id, i.label) for i in q.items)
-        else:
-            out.append((q.id, q.label))
+        out.extend(q.items if q.type is QuestionType.RATE_UNITS else [q])
     return out

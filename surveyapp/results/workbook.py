@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
+from datetime import datetime, time
 
 import xlsxwriter
 
+from questionnaires.labels import TYPE_NAMES, codebook_values, export_value
 from questionnaires.scoring import ScoreTable
 
 from .services import RawRow
@@ -65,13 +68,15 @@ def write_workbook(
     out,
     campaign_name: str,
     table: ScoreTable,
-    raw_sheets: list[tuple[str, list[tuple[str, str]], Callable[[], Iterable[RawRow]]]],
+    raw_sheets: list[tuple[str, list, Callable[[], Iterable[RawRow]]]],
     raw_limit: int = 20_000,
     rules_label: str = "",
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
-    ``raw_sheets``: (sheet title, question columns, a function yielding that group's raw rows).
+    ``raw_sheets``: (sheet title "Dữ liệu <group name>", the group's questions
+    (``services.question_columns``), a function yielding that group's raw rows); a code book sheet
+    lists every question and what its values mean.
     Past ``raw_limit`` rows a raw sheet stops with a note pointing to the CSV export.
     """
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
@@ -84,6 +89,8 @@ def write_workbook(
     title = book.add_format({"bold": True, "font_size": 14})
     note = book.add_format({"italic": True, "font_color": "#555555"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    code_head = book.add_format({"italic": True, "font_color": "#555555", "bg_color": "#F7F8FA", "border": 1})
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
     rules = table.rules
 
     summary = book.add_worksheet("Tổng hợp")
@@ -179,46 +186,86 @@ def write_workbook(
     for r, line in enumerate(method_lines(table), start=2):
         method.write_string(r, 0, line, wrap)
 
+    taken = set(book.sheetnames)
+    book_rows: list[tuple[str, object]] = []  # (group name, question) for the code book
     for sheet_title, columns, rows in raw_sheets:
-        sheet = book.add_worksheet(sheet_title[:31])
-        fixed = ["STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi"]
-        for col, h in enumerate(fixed + [f"{qid}: {label}" for qid, label in columns]):
+        sheet = book.add_worksheet(sheet_name(sheet_title, taken))
+        group_name = sheet_title.removeprefix("Dữ liệu ").strip()
+        # row 1: the question as asked; row 2: its code (the code book explains each). The sheet
+        # is written in constant memory: row by row, columns and row heights first
+        for col, width in enumerate((6, 24, 13, 22, 18, 11)):
+            sheet.set_column(col, col, width)
+        sheet.set_column(len(RAW_FIXED), len(RAW_FIXED) + max(len(columns) - 1, 0), 16)
+        sheet.set_row(0, 75)
+        for col, h in enumerate([*RAW_FIXED, *(q.label for q in columns)]):
             sheet.write_string(0, col, h, head)
-        index = {qid: i for i, (qid, _) in enumerate(columns, start=len(fixed))}
+        for col, h in enumerate([*("" for _ in RAW_FIXED), *(q.id for q in columns)]):
+            sheet.write_string(1, col, h, code_head)
+        book_rows.extend((group_name, q) for q in columns)
+        index = {q.id: (i, q) for i, q in enumerate(columns, start=len(RAW_FIXED))}
         written = 0
         for row in rows():
             written += 1
+            r = written + 1
             if written > raw_limit:
-                sheet.write_string(written, 0, "Còn nhiều dòng nữa: tải bản CSV đầy đủ từ trang kết quả.", note)
+                sheet.write_string(r, 0, "Còn nhiều dòng nữa: tải bản CSV đầy đủ từ trang kết quả.", note)
                 break
-            r = written
             sheet.write_number(r, 0, row.number)
-            for col, v in enumerate((row.group, row.unit_code, row.unit_name, row.channel, row.day), start=1):
+            for col, v in enumerate((row.group, row.unit_code, row.unit_name, row.channel), start=1):
                 sheet.write_string(r, col, v)
+            sheet.write_datetime(r, 5, datetime.combine(row.day, time()), day)
             for qid, value in row.values.items():
-                col = index.get(qid)
-                if col is None:
+                found = index.get(qid)
+                if found is None:
                     continue
-                if isinstance(value, float):
+                col, q = found
+                value = export_value(q, value)
+                if isinstance(value, float | int):
                     sheet.write_number(r, col, value)
                 else:
                     sheet.write_string(r, col, str(value))
-        sheet.freeze_panes(1, 1)
+        sheet.freeze_panes(2, 4)
+
+    codes = book.add_worksheet(sheet_name("Bảng mã", taken))
+    for col, (h, width) in enumerate((("Nhóm", 30), ("Mã câu hỏi", 20), ("Câu hỏi", 60), ("Loại", 14),
+                                      ("Giá trị", 60))):  # fmt: skip
+        codes.write_string(0, col, h, head)
+        codes.set_column(col, col, width, wrap if col in (2, 4) else None)
+    for r, (group_name, q) in enumerate(book_rows, start=1):
+        for col, v in enumerate((group_name, q.id, q.label, TYPE_NAMES[q.type], codebook_values(q))):
+            codes.write_string(r, col, v, wrap if col in (2, 4) else None)
+    codes.freeze_panes(1, 2)
     book.close()
 
 
-def raw_csv(columns: list[tuple[str, str]], rows: Iterable[RawRow]) -> Iterable[str]:
-    """The same anonymised rows as CSV text chunks (UTF-8 BOM first, for Excel); cells that a
+RAW_FIXED = ("STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi")
+
+
+def sheet_name(title: str, taken: set[str]) -> str:
+    """A worksheet name Excel accepts (31 characters, none of []:*?/\\), different from ``taken``."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip(" '")[:31] or "Trang"
+    name, n = base, 2
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name
+
+
+def raw_csv(columns: list, rows: Iterable[RawRow]) -> Iterable[str]:
+    """The same anonymised rows as CSV text chunks (UTF-8 BOM first, for Excel): headers are the
+    questions with their code in brackets, choices their labels, dates dd/mm/yyyy; cells that a
     spreadsheet would read as a formula get a leading apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
-    writer.writerow(["STT", "Nhóm", "Mã đơn vị", "Đơn vị", "Kênh", "Ngày gửi", *[qid for qid, _ in columns]])
+    writer.writerow([*RAW_FIXED, *[f"{q.label} [{q.id}]" for q in columns]])
     for row in rows:
-        cells = [row.number, *(_safe(v) for v in (row.group, row.unit_code, row.unit_name, row.channel, row.day))]
-        for qid, _ in columns:
-            value = row.values.get(qid, "")
-            if isinstance(value, float):
+        cells = [row.number, *(_safe(v) for v in (row.group, row.unit_code, row.unit_name, row.channel)),
+                 row.day.strftime("%d/%m/%Y")]  # fmt: skip
+        for q in columns:
+            value = export_value(q, row.values.get(q.id, ""))
+            if isinstance(value, float | int):
                 value = f"{value:g}"
             cells.append(_safe(str(value)))
         writer.writerow(cells)
