@@ -56,3 +56,116 @@ ACTIONS = {
     "questionnaire.imported": "Nhập phiếu hỏi từ tệp",
     "group.questionnaire_changed": "Đổi phiếu hỏi của nhóm",
 }
+
+
+# -- the log in sentences ---------------------------------------------------------------------------
+#: what each recorded detail is, in words
+DETAIL_NAMES = {
+    "note": "lý do", "flags": "cờ", "unit": "đơn vị", "group": "nhóm", "count": "số phiếu", "batch": "đợt in",
+    "people": "số người", "file": "tệp", "version": "phiên bản", "title": "tên", "before": "trước", "after": "sau",
+    "total": "tổng chỉ tiêu", "cells": "số ô chỉ tiêu", "new": "đơn vị mới", "changed": "đơn vị sửa",
+    "retired": "đơn vị giải thể", "year": "năm", "scope": "phạm vi", "source": "sao chép từ đợt", "seed": "số khởi tạo",
+    "role": "vai trò", "active": "đang hoạt động", "questionnaire": "phiếu hỏi", "mode": "hình thức",
+    "copied_from": "sao chép từ", "quota_full_policy": "khi đủ chỉ tiêu", "min_seconds_per_question":
+    "số giây tối thiểu mỗi câu", "burst_limit": "số phiếu mỗi máy mỗi giờ",
+    "check_opening_hours": "kiểm tra giờ làm việc",
+    "counter_access": "cách trả lời", "drawn": "số người được chọn", "frame_size": "số dòng danh sách",
+}  # fmt: skip
+VALUE_NAMES = {
+    "stop": "ngừng nhận", "accept": "vẫn nhận, đánh dấu vượt chỉ tiêu", "poster": "chỉ mã QR dán tại quầy",
+    "slips": "chỉ phiếu QR dùng một lần", "both": "cả hai", "counter": "quét mã QR tại quầy",
+    "invitation": "mời cá nhân", "paper": "phiếu giấy", "admin": "Quản trị (Phòng/Sở Nội vụ)",
+    "unit_officer": "Cán bộ đơn vị", "scorer": "Tổ chấm điểm", "clerk": "Nhập liệu", "too_fast": "trả lời quá nhanh",
+    "straight_lining": "mọi câu thang đo cùng một mức", "burst": "nhiều phiếu từ một máy",
+    "address_burst": "nhiều phiếu từ một mạng", "off_hours": "ngoài giờ làm việc",
+}  # fmt: skip
+
+
+class Names:
+    """Names of the things a log refers to by code (units, campaigns, groups, invitations)."""
+
+    def __init__(self, s: Session):
+        from sqlalchemy import select
+
+        from .models import Campaign, Invitation, RespondentGroup, Unit
+
+        self.units = dict(s.execute(select(Unit.code, Unit.name)).all())
+        self.campaigns = dict(s.execute(select(Campaign.key, Campaign.name)).all())
+        self.groups = {(key, code): name for key, code, name in s.execute(
+            select(Campaign.key, RespondentGroup.code, RespondentGroup.name).join(Campaign))}  # fmt: skip
+        self.invitations = {str(i): n for i, n in s.execute(select(Invitation.id, Invitation.full_name)).all()}
+
+    def campaign(self, key: str) -> str:
+        return f"đợt “{self.campaigns[key]}”" if key in self.campaigns else f"đợt {key}"
+
+    def group(self, key: str, code: str) -> str:
+        name = self.groups.get((key, code))
+        return f"nhóm “{name}” của {self.campaign(key)}" if name else f"nhóm {code} của {self.campaign(key)}"
+
+
+def describe_target(target: str, names: Names) -> str:
+    """``campaign:ninh-giang-2023`` → ``đợt “Điều tra … 2023”``; an unknown kind stays as written."""
+    kind, _, ref = target.partition(":")
+    match kind:
+        case "campaign":
+            return names.campaign(ref)
+        case "group":
+            key, _, code = ref.partition("/")
+            return names.group(key, code)
+        case "response":
+            return f"phiếu số {ref}"
+        case "invitation":
+            person = names.invitations.get(ref)
+            return f"đường dẫn mời của “{person}”" if person else f"đường dẫn mời số {ref}"
+        case "unit":
+            return f"đơn vị “{names.units[ref]}”" if ref in names.units else f"đơn vị {ref}"
+        case "user":
+            return f"tài khoản “{ref}”"
+        case "questionnaire":
+            return f"phiếu hỏi mã {ref}"
+        case "file":
+            return f"tệp “{ref}”"
+        case "api_token":
+            return f"mã truy cập API “{ref}”"
+    return target
+
+
+def _value(key: str, value, names: Names) -> str:
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if value is None or value == "":
+        return "không có"
+    if isinstance(value, list):
+        return ", ".join(_value(key, v, names) for v in value) or "không có"
+    if isinstance(value, dict):
+        return "; ".join(f"{DETAIL_NAMES.get(k, k)} {_value(k, v, names)}" for k, v in value.items())
+    if isinstance(value, float | int):
+        from questionnaires.labels import vn_number
+
+        return vn_number(value)
+    text = str(value)
+    if key in ("unit", "scope", "retired") and text in names.units:
+        return names.units[text]
+    if key == "flags":
+        return ", ".join(VALUE_NAMES.get(f, f) for f in text.split()) or "không có"
+    return VALUE_NAMES.get(text, text)
+
+
+def describe_details(details: str | None, names: Names, group_of: str | None = None) -> str:
+    """The recorded details as a sentence: ``lý do: Phiếu thử; cờ: trả lời quá nhanh``."""
+    if not details:
+        return ""
+    try:
+        data = json.loads(details)
+    except ValueError:
+        return details
+    if not isinstance(data, dict):
+        return str(data)
+    parts = []
+    for key, value in data.items():
+        if key == "group" and group_of and isinstance(value, str):
+            shown = names.groups.get((group_of, value), value)
+        else:
+            shown = _value(key, value, names)
+        parts.append(f"{DETAIL_NAMES.get(key, key)}: {shown}")
+    return "; ".join(parts)

@@ -227,7 +227,7 @@ def register_commands(app: Flask) -> None:
         from questionnaires.scoring import RulesError
 
         from .results.routes import raw_sheet_specs
-        from .results.services import NoRules, compute
+        from .results.services import NoRules, compute, source_names
         from .results.workbook import write_workbook
         from .setup.campaigns import current_rules_label
 
@@ -236,7 +236,8 @@ def register_commands(app: Flask) -> None:
             table, _counts = compute(session(), c)
         except (NoRules, RulesError) as exc:
             raise click.ClickException(str(exc)) from None
-        write_workbook(str(out), c.name, table, raw_sheet_specs(c), rules_label=current_rules_label(session(), c))
+        write_workbook(str(out), c.name, table, raw_sheet_specs(c), rules_label=current_rules_label(session(), c),
+                       names=source_names(c))  # fmt: skip
         for u in table.units:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)

@@ -413,3 +413,23 @@ def test_the_group_page_counts_like_the_campaign_page(client, demo, dbs):
                       campaign_page)  # fmt: skip
     assert sum(int(t) for t, _ in rows) == int(target) and sum(int(r) for _, r in rows) == int(received)
     assert "Chưa có ai trong danh sách mời" in group_page
+
+
+def test_the_audit_log_reads_as_sentences(client, demo, dbs):
+    point = _point(dbs)
+    assert _submit(client, point, level="5").status_code == 200
+    target = dbs.scalars(select(Response)).one()
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/settings").get_data(as_text=True)
+    client.post(f"/admin/c/{KEY}/settings", data={"csrf_token": csrf_token(page), "quota_full_policy": "accept",
+                                                 "min_seconds_per_question": "3", "burst_limit": "10"})  # fmt: skip
+    client.post(f"/admin/c/{KEY}/responses/{target.id}/review",
+                data={"csrf_token": csrf_token(page), "decision": "exclude", "note": "Phiếu thử"})  # fmt: skip
+    log = re.sub(r"\s+", " ", client.get("/admin/audit").get_data(as_text=True))
+    campaign = dbs.scalar(select(Campaign.name).where(Campaign.key == KEY))
+    assert f"đợt “{campaign}”" in log and f"phiếu số {target.id}" in log
+    assert "lý do: Phiếu thử; cờ: trả lời quá nhanh, mọi câu thang đo cùng một mức" in log
+    assert "khi đủ chỉ tiêu ngừng nhận" in log and "khi đủ chỉ tiêu vẫn nhận, đánh dấu vượt chỉ tiêu" in log
+    assert "campaign:" not in log and "{&#34;" not in log and '{"' not in log
+    csv_text = client.get("/admin/audit.csv").get_data(as_text=True)
+    assert f"phiếu số {target.id}" in csv_text and f"response:{target.id}" in csv_text  # the raw code kept too

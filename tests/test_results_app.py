@@ -44,6 +44,10 @@ def test_results_page_ranks_units(client, demo, answered):
     assert client.get(f"/admin/c/{demo.campaign_key}/results/u/NOWHERE").status_code == 404
     rules = client.get(f"/admin/c/{demo.campaign_key}/rules").get_data(as_text=True)
     assert "Kết quả khảo sát sự hài lòng tại Bộ phận một cửa" in rules and "component_total: 10" in rules
+    # the table names groups and questions as people know them (the rules file below keeps the codes)
+    table = rules.split("<h2>Tệp quy tắc</h2>")[0]
+    assert "Người dân, tổ chức tại Bộ phận một cửa · trọng số 1" in table
+    assert "<li>Chỗ ngồi chờ, bàn ghế, nước uống tại nơi làm thủ tục</li>" in table and "access_seating" not in table
 
 
 def test_workbook_points_equal_the_scoring_module_and_text_stays_text(client, demo, answered, dbs):
@@ -76,6 +80,9 @@ def test_workbook_points_equal_the_scoring_module_and_text_stays_text(client, de
     assert summary["D4"].number_format == "0.00"
     assert {f"TC {c.code}" for c in table.rules.criteria} <= set(book.sheetnames)
     assert "Phương pháp" in book.sheetnames and "Biểu đồ" in book.sheetnames
+    method = " ".join(str(c.value) for c in book["Phương pháp"]["A"] if c.value)
+    assert "nhóm Người dân, tổ chức tại Bộ phận một cửa" in method and "“Chỗ ngồi chờ" in method
+    assert "access_seating" not in method
     # raw sheets are named by group, headed by the question as asked with its code below
     raw = book[next(n for n in book.sheetnames if n.startswith("Dữ liệu Người dân"))]
     header, codes = [c.value for c in raw[1]], [c.value for c in raw[2]]

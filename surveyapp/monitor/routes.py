@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import xlsxwriter
 from flask import Response as HttpResponse
@@ -11,7 +10,7 @@ from sqlalchemy import select
 
 from questionnaires.labels import answer_lines
 
-from ..audit import ACTIONS, record
+from ..audit import ACTIONS, Names, describe_details, describe_target, record
 from ..auth import current_user, safe_next, staff_required
 from ..campaigns.services import campaign_or_404, cells
 from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
@@ -285,8 +284,18 @@ def settings(key: str):
 @bp.route("/admin/audit")
 @staff_required()
 def audit():
-    events = session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
-    return render_template("monitor/audit.html", events=events, actions=ACTIONS, user=current_user(), json=json)
+    s = session()
+    events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
+    names = Names(s)
+    rows = [(e, describe_target(e.target, names), describe_details(e.details, names, _campaign_of(e.target)))
+            for e in events]  # fmt: skip
+    return render_template("monitor/audit.html", rows=rows, actions=ACTIONS, user=current_user())
+
+
+def _campaign_of(target: str) -> str | None:
+    """The campaign key a target names (``campaign:K`` or ``group:K/G``), to name its groups."""
+    kind, _, ref = target.partition(":")
+    return ref.partition("/")[0] if kind in ("campaign", "group") else None
 
 
 @bp.route("/admin/audit.csv")
@@ -294,14 +303,18 @@ def audit():
 def audit_csv():
     s = session()
     users = dict(s.execute(select(User.id, User.username)).all())
+    names = Names(s)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết"])
+    writer.writerow(["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết",
+                     "Mã đối tượng", "Dữ liệu gốc"])  # fmt: skip
     for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         cells_ = [
             vn_datetime(e.at),
             users.get(e.user_id, "dòng lệnh"),
             ACTIONS.get(e.action, e.action),
+            describe_target(e.target, names),
+            describe_details(e.details, names, _campaign_of(e.target)),
             e.target,
             e.details,
         ]

@@ -24,6 +24,7 @@ from .services import (
     question_columns,
     questionnaires,
     raw_rows,
+    source_names,
 )
 from .workbook import FLAG_NAMES, flags_text, raw_csv, write_workbook
 
@@ -106,7 +107,7 @@ def workbook(key: str):
         abort(404)
     buffer = io.BytesIO()
     write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign),
-                   rules_label=current_rules_label(session(), campaign))  # fmt: skip
+                   rules_label=current_rules_label(session(), campaign), names=source_names(campaign))  # fmt: skip
     return HttpResponse(
         buffer.getvalue(), mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="diem-dieu-tra-{campaign.key}.xlsx"'},
@@ -155,5 +156,10 @@ def rules(key: str):
     campaign = _campaign(key)
     (table, _counts), error = _scores(campaign)
     return render_template(
-        "results/rules.html", campaign=campaign, rules=table.rules if table else None, error=error, user=current_user()
+        "results/rules.html",
+        campaign=campaign,
+        rules=table.rules if table else None,
+        error=error,
+        user=current_user(),
+        names=source_names(campaign) if table else None,
     )

@@ -33,6 +33,28 @@ def questionnaires(campaign: Campaign) -> dict[str, Questionnaire]:
     return {g.code: questionnaire_of(g.questionnaire_version) for g in campaign.groups}
 
 
+@dataclass(frozen=True)
+class SourceNames:
+    """Names for the codes a rules file uses: its groups and their questions."""
+
+    groups: dict[str, str]
+    questions: dict[tuple[str, str], str]
+
+    def group(self, code: str) -> str:
+        return self.groups.get(code, code)
+
+    def question(self, group: str, qid: str) -> str:
+        return self.questions.get((group, qid), qid)
+
+
+def source_names(campaign: Campaign) -> SourceNames:
+    qs = questionnaires(campaign)
+    return SourceNames(
+        {g.code: g.name for g in campaign.groups},
+        {(code, q.id): q.label for code, questionnaire in qs.items() for q in question_columns(questionnaire)},
+    )
+
+
 def rules_of(campaign: Campaign) -> Rules:
     if not campaign.scoring_rules:
         raise NoRules("Đợt khảo sát chưa có quy tắc tính điểm.")

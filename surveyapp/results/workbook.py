@@ -32,7 +32,9 @@ def flags_text(flags: Iterable[str]) -> str:
     return ", ".join(FLAG_NAMES.get(f, f) for f in flags)
 
 
-def method_lines(table: ScoreTable) -> list[str]:
+def method_lines(table: ScoreTable, names=None) -> list[str]:
+    """The method in sentences; with ``names`` (``services.SourceNames``) groups and questions by
+    their names rather than their codes."""
     rules = table.rules
     effect = {"flag": "chỉ đánh dấu", "zero": "cho 0 điểm", "exclude": "không tính điểm, không xếp hạng"}
     lines = [
@@ -51,7 +53,11 @@ def method_lines(table: ScoreTable) -> list[str]:
             + ": "
             + "; ".join(f"từ {_n(b.minimum)}% → {_n(b.points)} điểm" for b in c.bands),
         }[c.method]
-        sources = "; ".join(f"nhóm {s.group} (trọng số {_n(s.weight)}): {', '.join(s.questions)}" for s in c.sources)
+        sources = "; ".join(
+            f"nhóm {names.group(s.group) if names else s.group} (trọng số {_n(s.weight)}): "
+            + ", ".join(f"“{names.question(s.group, q)}”" if names else q for q in s.questions)
+            for s in c.sources
+        )
         positive = f" Mức tích cực: {', '.join(str(x) for x in sorted(c.positive))}." if c.positive else ""
         lines.append(
             f"Tiêu chí {c.code} – {c.name} (tối đa {_n(c.max_points)} điểm): {how}.{positive} Nguồn: {sources}."
@@ -71,6 +77,7 @@ def write_workbook(
     raw_sheets: list[tuple[str, list, Callable[[], Iterable[RawRow]]]],
     raw_limit: int = 20_000,
     rules_label: str = "",
+    names=None,
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
@@ -183,7 +190,7 @@ def write_workbook(
     method = book.add_worksheet("Phương pháp")
     method.set_column(0, 0, 120, wrap)
     method.write_string(0, 0, "Cách tính điểm", title)
-    for r, line in enumerate(method_lines(table), start=2):
+    for r, line in enumerate(method_lines(table, names), start=2):
         method.write_string(r, 0, line, wrap)
 
     taken = set(book.sheetnames)
