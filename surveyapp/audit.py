@@ -55,6 +55,8 @@ ACTIONS = {
     "questionnaire.published": "Xuất bản phiếu hỏi",
     "questionnaire.imported": "Nhập phiếu hỏi từ tệp",
     "group.questionnaire_changed": "Đổi phiếu hỏi của nhóm",
+    "paper.corrected": "Sửa phiếu giấy đã nhập",
+    "paper.deleted": "Xoá phiếu giấy đã nhập",
 }
 
 
@@ -69,7 +71,8 @@ DETAIL_NAMES = {
     "copied_from": "sao chép từ", "quota_full_policy": "khi đủ chỉ tiêu", "min_seconds_per_question":
     "số giây tối thiểu mỗi câu", "burst_limit": "số phiếu mỗi máy mỗi giờ",
     "check_opening_hours": "kiểm tra giờ làm việc",
-    "counter_access": "cách trả lời", "drawn": "số người được chọn", "frame_size": "số dòng danh sách",
+    "counter_access": "cách trả lời", "paper_number": "số phiếu", "drawn": "số người được chọn",
+    "frame_size": "số dòng danh sách",
 }  # fmt: skip
 VALUE_NAMES = {
     "stop": "ngừng nhận", "accept": "vẫn nhận, đánh dấu vượt chỉ tiêu", "poster": "chỉ mã QR dán tại quầy",

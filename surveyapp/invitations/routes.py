@@ -255,6 +255,8 @@ def new_slips(key: str, group_code: str):
     if group.mode != GroupMode.COUNTER or unit is None or unit.id not in {u.id for u in campaign_units(s, campaign)}:
         abort(400)
     _own_unit_only(unit)
+    if group.counter_access == CounterAccess.POSTER:
+        return _slips_refused(key, group_code)
     try:
         slips = make_slips(s, group, unit, count)
     except ValueError as exc:
@@ -282,6 +284,8 @@ def print_slips(key: str, group_code: str, unit_code: str, batch: int):
     if not slips:
         abort(404)
     _own_unit_only(slips[0].unit)
+    if group.counter_access == CounterAccess.POSTER:
+        return _slips_refused(key, group_code)
     cards = [
         {"title": slip.unit.name, "subtitle": f"Đợt in {batch} · phiếu {n}/{len(slips)}",
          "qr": url_for("invitations.qr_slip", code=slip.code), "url": slip_url(slip.code)}
@@ -291,6 +295,15 @@ def print_slips(key: str, group_code: str, unit_code: str, batch: int):
         "invitations/slips.html", campaign=campaign, group=group, cards=cards, personal=False,
         heading="Mời ông/bà cho ý kiến về việc giải quyết thủ tục hành chính",
     )  # fmt: skip
+
+
+def _slips_refused(key: str, group_code: str):
+    """Slips would turn citizens away while the group takes the poster only: say so, print none."""
+    flash("Nhóm này đang chỉ nhận trả lời qua mã QR dán tại quầy: phiếu QR dùng một lần sẽ bị từ chối khi quét. "
+          "Hãy chọn “Chỉ phiếu QR dùng một lần” hoặc “Cả hai” trước khi tạo hoặc in phiếu.", "error")  # fmt: skip
+    if current_user().role == Role.ADMIN:
+        return redirect(url_for("invitations.group_page", key=key, group_code=group_code), code=303)
+    return redirect(url_for("campaigns.index"), code=303)
 
 
 @bp.route("/qr/i/<code>.svg")

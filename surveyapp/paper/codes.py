@@ -57,3 +57,20 @@ def condition_codes(questionnaire, question: Question) -> str:
                  if option.code in condition.answers]  # fmt: skip
         parts.append(f"câu “{target.label}” chọn mã {', '.join(code for code, _label in codes)}")
     return " và ".join(parts)
+
+
+def typed_back(question: Question, values: list) -> str:
+    """What a clerk would have typed for stored values (the inverse of ``translate``): the
+    paper code of each option, a number as written in Vietnam, a text as it is."""
+    if not values:
+        return ""
+    kind = question.type
+    if kind is QuestionType.SCALE:
+        return str(int(values[0]))
+    if kind in (QuestionType.SINGLE, QuestionType.YESNO, QuestionType.MULTIPLE):
+        position = {o.code: str(n) for n, o in enumerate(question.choices(), start=1)}
+        return " ".join(position.get(v, v) for v in values)
+    if kind is QuestionType.NUMBER:
+        x = float(values[0])
+        return str(int(x)) if x.is_integer() else f"{x:g}".replace(".", ",")
+    return str(values[0])
