@@ -56,6 +56,7 @@ ACTIONS = {
     "questionnaire.imported": "Nhập phiếu hỏi từ tệp",
     "group.questionnaire_changed": "Đổi phiếu hỏi của nhóm",
     "paper.corrected": "Sửa phiếu giấy đã nhập",
+    "campaign.issuer_changed": "Đổi cơ quan ban hành phiếu",
     "paper.deleted": "Xoá phiếu giấy đã nhập",
 }
 
@@ -72,7 +73,7 @@ DETAIL_NAMES = {
     "số giây tối thiểu mỗi câu", "burst_limit": "số phiếu mỗi máy mỗi giờ",
     "check_opening_hours": "kiểm tra giờ làm việc",
     "counter_access": "cách trả lời", "paper_number": "số phiếu", "drawn": "số người được chọn",
-    "frame_size": "số dòng danh sách",
+    "frame_size": "số dòng danh sách", "issuer": "cơ quan ban hành", "emblem": "hình biểu trưng",
 }  # fmt: skip
 VALUE_NAMES = {
     "stop": "ngừng nhận", "accept": "vẫn nhận, đánh dấu vượt chỉ tiêu", "poster": "chỉ mã QR dán tại quầy",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -174,10 +175,22 @@ class Campaign(Base):
     burst_limit: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     #: data quality: flag counter responses sent outside the unit's opening hours
     check_opening_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: the authority the citizen form names at its top ("UBND tỉnh … · Sở Nội vụ"); the scope unit by default
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    #: an optional small emblem (PNG, JPEG or WebP, a few KB) shown beside the issuer
+    emblem: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    emblem_type: Mapped[str | None] = mapped_column(String(32))
+    #: the first 16 hex digits of the emblem's sha256: its address changes when it does (cached for a year)
+    emblem_hash: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     scope_unit: Mapped[Unit] = relationship()
     groups: Mapped[list[RespondentGroup]] = relationship(back_populates="campaign", order_by="RespondentGroup.position")
+
+    @property
+    def issuer_text(self) -> str:
+        """The authority the citizen form names: as configured, else the campaign's scope unit."""
+        return self.issuer or self.scope_unit.name
 
     __table_args__ = (
         CheckConstraint(_one_of("status", CampaignStatus), name="status"),

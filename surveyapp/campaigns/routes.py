@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask import Response as HttpResponse
-from flask import abort, redirect, render_template, url_for
+from flask import abort, render_template
 from sqlalchemy import select
 
 from .. import qr
 from ..auth import current_user, staff_required
 from ..db import session
-from ..models import Campaign, CollectionPoint, Role
+from ..models import Campaign, CampaignStatus, CollectionPoint, Role
 from . import bp
 from .services import campaign_or_404, form_url, point_links, progress
 
@@ -20,7 +20,15 @@ def _campaign(key: str) -> Campaign:
 
 @bp.route("/")
 def home():
-    return redirect(url_for("campaigns.index"))
+    """The public landing page: what the survey is and how a citizen reaches their commune's form."""
+    campaigns = (
+        session()
+        .scalars(
+            select(Campaign).where(Campaign.status == CampaignStatus.OPEN).order_by(Campaign.year.desc(), Campaign.name)
+        )
+        .all()
+    )
+    return render_template("campaigns/home.html", campaigns=campaigns)
 
 
 @bp.route("/admin/")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from questionnaires import Questionnaire
 
@@ -65,6 +65,10 @@ class CampaignView:
     min_seconds_per_question: float
     burst_limit: int
     check_opening_hours: bool
+    key: str = ""
+    issuer_text: str = ""
+    emblem_type: str | None = None
+    emblem_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
     if hit is not None and hit[0] > now:
         return hit[1]
     s = session()
+    scope = aliased(Unit)
     row = s.execute(
         select(
             CollectionPoint.id,
@@ -128,6 +133,11 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
             Campaign.min_seconds_per_question,
             Campaign.burst_limit,
             Campaign.check_opening_hours,
+            Campaign.key,
+            Campaign.issuer,
+            Campaign.emblem_type,
+            Campaign.emblem_hash,
+            scope.name,
             Unit.id,
             Unit.name,
             Unit.opening_hours,
@@ -139,6 +149,7 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
         .join(RespondentGroup, CollectionPoint.group_id == RespondentGroup.id)
         .join(Campaign, RespondentGroup.campaign_id == Campaign.id)
         .join(Unit, CollectionPoint.unit_id == Unit.id)
+        .join(scope, Campaign.scope_unit_id == scope.id)
         .join(QuestionnaireVersion, RespondentGroup.questionnaire_version_id == QuestionnaireVersion.id)
         .outerjoin(Quota, and_(Quota.group_id == RespondentGroup.id, Quota.unit_id == Unit.id))
         .where(CollectionPoint.code == code)
@@ -146,11 +157,13 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
     if row is None:
         return None  # unknown codes are not remembered: guessing must not fill the memory
     (point_id, active, group_id, access, campaign_id, status, anonymous, policy, min_seconds, burst_limit,
-     check_hours, unit_id, unit_name, hours, version_id, content_hash, received, target) = row  # fmt: skip
+     check_hours, key, issuer, emblem_type, emblem_hash, scope_name, unit_id, unit_name, hours, version_id,
+     content_hash, received, target) = row  # fmt: skip
     stop = policy == QuotaFullPolicy.STOP
     point = CounterPoint(
         code, point_id, active, group_id, access,
-        CampaignView(campaign_id, status, anonymous, stop, min_seconds, burst_limit, check_hours),
+        CampaignView(campaign_id, status, anonymous, stop, min_seconds, burst_limit, check_hours, key,
+                     issuer or scope_name, emblem_type, emblem_hash),
         UnitView(unit_id, unit_name, hours), version_id, content_hash, _questionnaire(s, version_id, content_hash),
         quota_full=stop and received is not None and received >= target,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
@@ -18,7 +19,7 @@ from questionnaires.model import DEFAULT_LANGUAGE
 
 from .. import anonymity, ratelimit
 from ..db import db, session
-from ..models import CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
+from ..models import Campaign, CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp, quality, screens
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
@@ -87,6 +88,24 @@ def _limits(view):
         return view(*args, **kwargs)
 
     return limited
+
+
+@bp.route("/e/<key>-<digest>")
+def emblem(key: str, digest: str):
+    """A campaign's emblem, at an address that changes with it: cached by phones for a year."""
+    row = (
+        session()
+        .execute(
+            select(Campaign.emblem, Campaign.emblem_type).where(Campaign.key == key, Campaign.emblem_hash == digest)
+        )
+        .first()
+    )
+    if row is None or row.emblem is None:
+        fail("point_unknown", 404)
+    response = make_response(row.emblem)
+    response.headers["Content-Type"] = row.emblem_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.route("/f/<code>", methods=["GET", "POST"])
@@ -406,7 +425,8 @@ def _blank_key(page: dict, content_hash: str) -> tuple:
     ctx = page["ctx"]
     rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
     return (page["action"], content_hash, page["questionnaire"].language, ctx.unit.id, ctx.unit.name,
-            ctx.campaign.anonymous, ctx.channel, page["drafts"], rated)  # fmt: skip
+            ctx.campaign.anonymous, ctx.channel, page["drafts"], rated, ctx.campaign.issuer_text,
+            ctx.campaign.emblem_hash)  # fmt: skip
 
 
 def _blank_page(key: tuple, page: dict, form_class) -> str:

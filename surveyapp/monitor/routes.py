@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 
 import xlsxwriter
@@ -30,7 +31,7 @@ from ..models import (
 )
 from ..web import vn_datetime
 from . import bp
-from .forms import NOTE_MAX, ReviewForm
+from .forms import NOTE_MAX, IssuerForm, ReviewForm
 from .services import DECISIONS, ReviewError, days_left, duration_text, flagged, per_day, review, review_many
 
 #: the table shows the most lagging cells first; a province fits whole, the country is filtered
@@ -279,6 +280,36 @@ def settings(key: str):
     return render_template(
         "monitor/settings.html", campaign=campaign, errors=errors, user=current_user(), parse_hours=parse_hours
     ), (422 if errors else 200)
+
+
+@bp.route("/admin/c/<key>/issuer", methods=["POST"])
+@staff_required()
+def set_issuer(key: str):
+    """The authority named at the top of the citizen form, and its emblem."""
+    campaign = _campaign(key)
+    s = session()
+    form = IssuerForm()
+    back = redirect(url_for("monitor.settings", key=key), code=303)
+    if not form.validate():
+        flash(f"Chưa lưu: {form.issuer.errors[0] if form.issuer.errors else 'dữ liệu không hợp lệ.'}", "error")
+        return back
+    try:
+        emblem = form.emblem_bytes()
+    except ValueError as exc:
+        flash(f"Chưa lưu: {exc}", "error")
+        return back
+    before = {"issuer": campaign.issuer, "emblem": campaign.emblem_hash}
+    campaign.issuer = " ".join((form.issuer.data or "").split()) or None
+    if emblem is not None:
+        campaign.emblem, campaign.emblem_type = emblem
+        campaign.emblem_hash = hashlib.sha256(emblem[0]).hexdigest()[:16]
+    elif form.remove_emblem.data:
+        campaign.emblem = campaign.emblem_type = campaign.emblem_hash = None
+    record(s, "campaign.issuer_changed", f"campaign:{campaign.key}", before=before,
+           after={"issuer": campaign.issuer, "emblem": campaign.emblem_hash})  # fmt: skip
+    s.commit()
+    flash("Đã lưu cơ quan ban hành phiếu.", "ok")
+    return back
 
 
 @bp.route("/admin/audit")
