@@ -63,3 +63,48 @@ def form_fields(html: str, form_id: str | None = None) -> list[tuple[str, str]]:
     parser = _Form(form_id)
     parser.feed(html)
     return parser.fields
+
+
+class _Controls(HTMLParser):
+    """Every control of the first form in the page, with what constrains it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.done = False
+        self.controls: list[dict] = []
+        self.select: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and not self.done:
+            self.depth += 1
+        if not self.depth or self.done:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            self.controls.append({"name": name, "kind": a.get("type", "text"), "value": a.get("value", ""),
+                                  "maxlength": a.get("maxlength"), "required": "required" in a})  # fmt: skip
+        elif tag == "textarea" and name:
+            self.controls.append({"name": name, "kind": "textarea", "value": "", "maxlength": a.get("maxlength"),
+                                  "required": "required" in a})  # fmt: skip
+        elif tag == "button" and name and a.get("type", "submit") == "submit":
+            self.controls.append({"name": name, "kind": "submit", "value": a.get("value", "")})
+        elif tag == "select" and name:
+            self.select = {"name": name, "kind": "select", "options": []}
+            self.controls.append(self.select)
+        elif tag == "option" and self.select is not None:
+            self.select["options"].append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        if tag == "form" and self.depth:
+            self.depth -= 1
+            self.done = self.depth == 0
+
+
+def form_controls(html: str) -> list[dict]:
+    parser = _Controls()
+    parser.feed(html)
+    return parser.controls
