@@ -152,4 +152,10 @@ def test_labels_are_readable_and_an_error_shows_below_the_header(browser, live_s
     error = page.eval_on_selector(".q.err", "el => el.getBoundingClientRect().top")
     assert error >= header, (error, header)
     page.screenshot(path=str(ARTIFACTS / "citizen-form-error-360.png"))
+    no_axe_violations(page)  # the form with an error shown
+    page.check('[name="q_result_accuracy"][value="4"]')
+    page.click("button.send")
+    page.wait_for_selector("text=Cảm ơn ông/bà đã trả lời!")
+    no_axe_violations(page)  # the thank-you page
+    page.screenshot(path=str(ARTIFACTS / "citizen-thanks-360.png"))
     context.close()

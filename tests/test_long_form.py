@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from questionnaires import load_text
@@ -249,3 +249,59 @@ def test_leader_rates_twenty_units_on_a_phone_stops_and_finishes_on_another(brow
     # anonymous: the invitation is untouched and a claim records that it answered (surveyapp/anonymity.py)
     assert not dbs.scalar(select(Invitation.used).where(Invitation.id == person.id))
     assert count(dbs, InvitationClaim) == 1
+
+
+def test_a_wide_screen_rates_every_unit_on_one_grid(client, invitation, dbs):  # noqa: F811
+    units = _rate_three(dbs, _group(dbs, "hdnd"))
+    url = f"/i/{invitation.code}"
+    first = client.get(url).get_data(as_text=True)
+    about = {"q_delegate_term": "part_time", "q_supervision": "yes"}
+    unit_screen = client.post(url, data={**_screen_fields(first), **about, "intent": "next"}).get_data(as_text=True)
+    assert 'name="goto" value="grid"' in unit_screen  # offered (shown on wide screens only)
+    # from a unit's screen to the grid: that screen is saved on the way
+    grid = client.post(url, data={**_screen_fields(unit_screen), f"q_dlg_direction__{units[0].id}": "5",
+                                  "goto": "grid"}).get_data(as_text=True)  # fmt: skip
+    assert 'data-screen="grid"' in grid and _names_on(grid) == {
+        f"q_{item}__{unit.id}" for unit in units for item in DELEGATE_ITEMS}  # fmt: skip
+    assert '<option value="5" selected>5 · Rất tốt</option>' in grid
+    assert client.get(f"{url}?view=grid").get_data(as_text=True).count("<select") == 18
+    fields = {**hidden_fields(grid), "screen": "grid", **_rate(units, "4", DELEGATE_ITEMS)}
+    saved = client.post(url, data={**fields, "intent": "save"}).get_data(as_text=True)
+    assert "Đã lưu phần trả lời" in saved and 'data-screen="grid"' in saved
+    closing = client.post(url, data={**fields, "intent": "next"}).get_data(as_text=True)
+    assert "Bước 5/5" in closing and "Các bước: đã xong 5/5" in closing  # the delegate's answers kept too
+    done = client.post(url, data={**_screen_fields(closing), "intent": "submit"})
+    assert "Cảm ơn Quý vị đã trả lời!" in done.get_data(as_text=True)
+    levels = {a.value_num for a in dbs.scalars(select(Answer).where(Answer.value_num.is_not(None)))}
+    assert levels == {4.0} and count(dbs, Response) == 1
+    # a grid posted for a form without one is refused like any broken post
+    assert client.post(url, data={**fields, "intent": "next"}).status_code in (400, 409)
+
+
+@pytest.mark.browser
+def test_the_grid_in_chromium_on_a_desktop(browser, live_server, demo, dbs):  # noqa: F811
+    group = dbs.scalars(select(RespondentGroup).where(RespondentGroup.code == "ubnd")).one()
+    communes = dbs.scalars(select(Unit).where(Unit.code.like("HDG-NGG-%")).order_by(Unit.code)).all()
+    group.rated_units = list(communes)
+    district = dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG")).one()
+    [person] = add_invitations(dbs, group, [Person("Vũ Thị Hoa", "Trưởng phòng Nội vụ", district)])
+    dbs.commit()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/i/{person.code}")
+    page.check('input[name="q_leader_body"][value="department"]')
+    page.click("button.next")
+    page.click("button.wide-only")
+    page.wait_for_selector("table.grid")
+    for name in page.eval_on_selector_all("table.grid select", "els => els.map(e => e.name)"):
+        page.select_option(f'select[name="{name}"]', "3")
+    no_axe_violations(page)
+    page.screenshot(path=str(ARTIFACTS / "leader-grid-1366.png"), full_page=True)
+    page.click("button.next")
+    page.wait_for_selector("text=Bước 22/22")
+    page.click("button.send:not(.next)")
+    page.wait_for_selector("text=Cảm ơn Quý vị đã trả lời!")
+    context.close()
+    levels = {a.value_num for a in dbs.scalars(select(Answer).where(Answer.value_num.is_not(None)))}
+    assert levels == {3.0} and dbs.scalar(select(func.count()).select_from(Answer).where(
+        Answer.value_num.is_not(None))) == 20 * 6  # fmt: skip

@@ -334,6 +334,9 @@ def _open_screens(page: dict, form_class, draft: InvitationDraft | None, secret:
     index = screens.first_unfinished(states) if draft is not None else 0
     form = form_class(formdata=data)
     form.submission_id.data = token
+    grid = screens.grid_of(plan)
+    if request.args.get("view") == "grid" and grid is not None:
+        return _render_grid(page, form, plan, grid, states, 200)
     return _render_screen(page, form, plan, index, visible, states, 200, resumed=draft is not None)
 
 
@@ -342,11 +345,16 @@ def _post_screen(s, page: dict, form_class, token: str, language: str):
     on "Gửi phiếu", the whole form validated and stored."""
     ctx = page["ctx"]
     plan = screens.plan_screens(page["questionnaire"], form_class.entries)
-    current = _screen_number(request.form.get("screen"), len(plan))
+    grid = screens.grid_of(plan)
+    on_grid = request.form.get("screen") == "grid"
+    if on_grid and grid is None:
+        fail("bad_submission", 400)
+    current = grid.first if on_grid else _screen_number(request.form.get("screen"), len(plan))
     if anonymity.has_answered(s, ctx.invitation):
         return notice("already_answered", 409)
     draft = _draft(s, ctx)
-    data = screens.merge_screen(_draft_data(draft), request.form, plan[current], form_class.names)
+    posted = grid if on_grid else plan[current]
+    data = screens.merge_screen(_draft_data(draft), request.form, posted, form_class.names)
     intent = request.form.get("intent", "next")
     if intent == "submit":
         form = form_class(formdata=data)
@@ -360,17 +368,26 @@ def _post_screen(s, page: dict, form_class, token: str, language: str):
     if intent == "submit":  # not valid: the first screen with a problem
         index = next(i for i, screen in enumerate(plan) if any(form[e.name].errors for e in screen.entries))
         return _render_screen(page, form, plan, index, visible, states, 422)
+    form = form_class(formdata=data)
+    form.submission_id.data = token
+    wants_grid = request.form.get("goto") == "grid" or (on_grid and intent == "save" and "goto" not in request.form)
+    if wants_grid and grid is not None:
+        return _render_grid(page, form, plan, grid, states, 200, just_saved=intent == "save")
     if "goto" in request.form:
         index = _screen_number(request.form.get("goto"), len(plan))
+    elif on_grid:  # from the grid: on past the units, or back before them
+        index = max(grid.first - 1, 0) if intent == "prev" else min(grid.last + 1, len(plan) - 1)
     elif intent == "prev":
         index = max(current - 1, 0)
     elif intent == "save":
         index = current
     else:
         index = min(current + 1, len(plan) - 1)
-    form = form_class(formdata=data)
-    form.submission_id.data = token
     return _render_screen(page, form, plan, index, visible, states, 200, just_saved=intent == "save")
+
+
+def _render_grid(page: dict, form, plan, grid, states, status: int, **extra):
+    return render_template("collect/grid.html", form=form, plan=plan, grid=grid, states=states, **page, **extra), status
 
 
 def _screen_number(text: str | None, count: int) -> int:
@@ -395,7 +412,8 @@ def _render_screen(page: dict, form, plan, index: int, visible: set[str], states
     with_errors = [i for i, sc in enumerate(plan) if any(form[e.name].errors for e in sc.entries)] if errors else []
     return render_template(
         "collect/screen.html", form=form, plan=plan, screen=screen, visible=visible, states=states, errors=errors,
-        with_errors=with_errors, live_conditions=screens.live_conditions, **page, **extra,
+        with_errors=with_errors, live_conditions=screens.live_conditions, has_grid=screens.grid_of(plan) is not None,
+        **page, **extra,
     ), status  # fmt: skip
 
 

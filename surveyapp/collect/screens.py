@@ -160,3 +160,36 @@ def live_conditions(questionnaire: Questionnaire, screen: Screen, entry: Entry) 
     if not entry.question.conditions:
         return True
     return set(condition_field(questionnaire, entry.question, entry.unit).split()) <= screen.names
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every unit of a long form on one wide screen: units in rows, the items in columns."""
+
+    rows: tuple[Screen, ...]  #: the unit screens, in order
+    items: tuple[Question, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(name for row in self.rows for name in row.names)
+
+    @property
+    def first(self) -> int:
+        return self.rows[0].index
+
+    @property
+    def last(self) -> int:
+        return self.rows[-1].index
+
+
+def grid_of(plan: list[Screen]) -> Grid | None:
+    """The units × items grid of a plan whose units share one rate_units question of scale items
+    (a choice per cell); None otherwise (the screens one by one stay the only way)."""
+    rows = tuple(screen for screen in plan if screen.unit is not None)
+    parents = {id(screen.parent) for screen in rows}
+    if len(rows) < MIN_UNITS_TO_PAGE or len(parents) != 1:
+        return None
+    items = rows[0].parent.items
+    if any(item.type is not QuestionType.SCALE or item.conditions for item in items):
+        return None
+    return Grid(rows, items)
