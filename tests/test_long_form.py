@@ -107,7 +107,7 @@ def test_a_cleared_answer_is_cleared_in_the_draft(client, invitation, dbs):  # n
     assert '"q_supervision": ["no"]' in draft.data and "q_delegate_term" not in draft.data
 
 
-@pytest.mark.parametrize("screen", ["9", "-1", "x", ""])
+@pytest.mark.parametrize("screen", ["9", "-1", "x", "", "²", "٣", "9" * 40])
 def test_a_screen_that_does_not_exist_is_refused_in_vietnamese(client, invitation, dbs, screen):  # noqa: F811
     _rate_three(dbs, _group(dbs, "hdnd"))
     url = f"/i/{invitation.code}"

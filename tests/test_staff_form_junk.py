@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -106,3 +107,26 @@ def test_junk_in_every_staff_form_is_refused_in_vietnamese_and_changes_nothing(c
     print(f"{tried} junk posts")
     assert tried > 40, tried
     assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("value", ["9" * 40, "²", "٣", "-1", "1e3"])
+def test_a_unit_s_frame_size_takes_whole_numbers_only(client, demo, dbs, value):
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get("/admin/units/HDG-NGG-05").get_data(as_text=True)
+    fields = dict(form_fields(page[page.index('<form method="post"') :]))
+    before = _snapshot(dbs)
+    response = client.post("/admin/units/HDG-NGG-05", data={**fields, "frame_size": value})
+    assert response.status_code == 422 and "Số hồ sơ phải là số nguyên không âm" in response.get_data(as_text=True)
+    assert _snapshot(dbs) == before
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 40])
+def test_paper_numbers_and_codes_take_ascii_digits_only(client, demo, dbs, value):
+    login(client, demo.admin_username, demo.admin_password)
+    paper = client.get(f"/admin/c/{demo.campaign_key}/g/citizen/paper", query_string={"copies": value, "start": value})
+    assert paper.status_code == 200 and "Số bản phải từ 1 đến 200" in paper.get_data(as_text=True)
+    entry = client.get(f"/admin/c/{demo.campaign_key}/g/citizen/entry?unit=HDG-NGG-05").get_data(as_text=True)
+    fields = dict(form_fields(entry[entry.index('<form method="post"') :]))
+    response = client.post(f"/admin/c/{demo.campaign_key}/g/citizen/entry",
+                           data={**fields, "paper_number": "X-1", "q_procedure_field": value})  # fmt: skip
+    assert response.status_code == 422 and "không có trong câu này" in response.get_data(as_text=True)

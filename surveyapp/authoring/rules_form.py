@@ -74,7 +74,7 @@ def parse(form: MultiDict) -> tuple[dict, dict[str, str]]:
         criterion["max"] = maximum if maximum is not None else form.get(p + "max", "")
         method = form.get(p + "method") if form.get(p + "method") in METHOD_NAMES else "share"
         criterion["method"] = method
-        positive = [int(x) for x in form.getlist(p + "positive") if x.isdigit()]
+        positive = [int(x) for x in form.getlist(p + "positive") if x.isascii() and x.isdigit() and len(x) < 4]
         if positive:
             criterion["positive"] = sorted(set(positive))
         if method == "bands":
@@ -117,7 +117,7 @@ def parse(form: MultiDict) -> tuple[dict, dict[str, str]]:
 
 def _count(form: MultiDict, key: str) -> int:
     value = form.get(key, "0")
-    return min(int(value), 200) if value.isdigit() else 0
+    return min(int(value), 200) if value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 def view(data: dict) -> dict:

@@ -215,7 +215,7 @@ def version_by_ref(s: Session, ref: str) -> QuestionnaireVersion | None:
     code, _, number = ref.partition(":")
     query = select(QuestionnaireVersion).where(QuestionnaireVersion.code == code)
     if number:
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit() and len(number) <= 9):
             return None
         return s.scalar(query.where(QuestionnaireVersion.version == int(number)))
     return s.scalar(query.order_by(QuestionnaireVersion.version.desc()).limit(1))

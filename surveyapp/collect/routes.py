@@ -391,7 +391,7 @@ def _render_grid(page: dict, form, plan, grid, states, status: int, **extra):
 
 
 def _screen_number(text: str | None, count: int) -> int:
-    if text is None or not text.isdigit() or int(text) >= count:
+    if text is None or not (text.isascii() and text.isdigit() and len(text) < 6) or int(text) >= count:
         fail("bad_submission", 400)
     return int(text)
 

@@ -24,7 +24,7 @@ class IdsField(Field):
         if len(valuelist) > IDS_MAX:
             raise ValueError(f"Chọn tối đa {IDS_MAX} phiếu mỗi lần.")
         for value in valuelist:
-            if not value.isdigit() or len(value) > 18:
+            if not (value.isascii() and value.isdigit()) or len(value) > 18:
                 raise ValueError("Danh sách phiếu đã chọn không hợp lệ; vui lòng tải lại trang.")
             self.data.append(int(value))
 

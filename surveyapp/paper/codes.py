@@ -40,7 +40,7 @@ def translate(question: Question, typed: str) -> list[str]:
                 raise CodeError(f"Mã “{part}” không có trong câu này (từ 1 đến {len(options)}).")
             values.append(part)
             continue
-        if not part.isdigit() or not 1 <= int(part) <= len(options):
+        if not (part.isascii() and part.isdigit() and len(part) < 4) or not 1 <= int(part) <= len(options):
             raise CodeError(f"Mã “{part}” không có trong câu này (từ 1 đến {len(options)}).")
         values.append(options[int(part) - 1].code)
     if kind is not QuestionType.MULTIPLE and len(values) > 1:

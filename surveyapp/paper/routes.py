@@ -33,6 +33,11 @@ def _quota_units(group: RespondentGroup) -> list[Unit]:
     )
 
 
+def _whole(text: str, digits: int) -> bool:
+    """A whole number written with ASCII digits, at most ``digits`` long ("²" and "٣" are digits to Python)."""
+    return text.isascii() and text.isdigit() and len(text) <= digits
+
+
 #: numbered copies printed at once, at most
 MAX_COPIES = 200
 
@@ -49,7 +54,7 @@ def paper_form(key: str, group_code: str):
     unit = next((u for u in choices if u.code == request.args.get("unit")), None)
     problem = None
     copies, start = request.args.get("copies", "1").strip(), request.args.get("start", "1").strip()
-    if not (copies.isdigit() and 1 <= int(copies) <= MAX_COPIES and start.isdigit() and 1 <= int(start) <= 99999):
+    if not (_whole(copies, 3) and 1 <= int(copies) <= MAX_COPIES and _whole(start, 5) and 1 <= int(start) <= 99999):
         problem = f"Số bản phải từ 1 đến {MAX_COPIES}, số bắt đầu từ 1 đến 99999; đang hiện một phiếu trống."
         copies, start = "1", "1"
     if request.args.get("unit") and unit is None:
@@ -163,7 +168,7 @@ def _may_change(response: Response) -> bool:
 def _editable(s, group: RespondentGroup, unit: Unit, ref: str | None) -> Response | None:
     if not ref:
         return None
-    response = paper_response(s, group, int(ref)) if ref.isdigit() and len(ref) < 19 else None
+    response = paper_response(s, group, int(ref)) if _whole(ref, 18) else None
     if response is None or response.unit_id != unit.id:
         abort(404)
     if not _may_change(response):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -135,8 +136,8 @@ def unit(code: str):
         if not name or not kind:
             errors.append("Vui lòng nhập tên và loại đơn vị.")
         errors += too_long(Unit, sentences=True, name=name, kind=kind, opening_hours=hours)
-        if frame and (not frame.isdigit()):
-            errors.append("Số hồ sơ phải là số nguyên không âm.")
+        if frame and not re.fullmatch(r"[0-9]{1,9}", frame):
+            errors.append("Số hồ sơ phải là số nguyên không âm, tối đa 999.999.999.")
         if hours:
             try:
                 parse_hours(hours)
