@@ -30,13 +30,14 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     ratelimit.init_app(app)
 
-    from . import web
+    from . import assets, web
 
     # The raw-body check must see the request before CSRF parsing consumes it.
     app.before_request(web.reject_malformed_body)
     csrf.init_app(app)
     compress.init_app(app)
     web.init_app(app)
+    assets.init_app(app)
 
     from .accounts import bp as accounts_bp
     from .api import bp as api_bp

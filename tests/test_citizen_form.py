@@ -101,7 +101,7 @@ def test_the_first_load_of_a_form_is_under_30_kb(app, client, demo, dbs):
     assert page.headers.get("Content-Encoding") == "gzip"
     html = gzip.decompress(page.data).decode()
     total = len(page.data)
-    for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
+    for asset in re.findall(r'(?:href|src)="(/(?:static|a)/[^"]+)"', html):
         body = phone.get(asset).data
         total += len(zlib.compress(body, 9))  # Flask-Compress or the proxy serves static files compressed
     total += 12 * 1024  # the emblem, at most
