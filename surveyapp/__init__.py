@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     # The raw-body check must see the request before CSRF parsing consumes it.
     app.before_request(web.reject_malformed_body)
     csrf.init_app(app)
+    from .collect.door import StaffOnlySessions
+
+    app.session_interface = StaffOnlySessions()  # the public forms open no session (collect/door.py)
     compress.init_app(app)
     web.init_app(app)
     assets.init_app(app)

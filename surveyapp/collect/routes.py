@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import functools
 import json
-import secrets
 import zlib
 from datetime import UTC, datetime
 
-from flask import current_app, make_response, render_template, request, url_for
-from flask_wtf.csrf import generate_csrf
+from flask import current_app, g, make_response, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from questionnaires.model import DEFAULT_LANGUAGE
 
-from .. import anonymity, ratelimit
+from .. import anonymity, csrf, ratelimit
 from ..db import db, session
 from ..models import Campaign, CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
-from . import bp, quality, screens
+from . import bp, door, quality, screens
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
 from .forms import build_form_class, quick_check, rows_of
 from .services import (
@@ -42,7 +40,7 @@ from .services import (
 )
 
 ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent", "screen", "goto"}
-DEVICE_COOKIE = "dv"
+DEVICE_COOKIE = door.DEVICE_COOKIE
 DEVICE_COOKIE_AGE = 365 * 24 * 3600
 OUTCOME_PAGES = {
     Outcome.QUOTA_FULL: ("quota_full", 409),
@@ -74,6 +72,8 @@ def _limits(view):
     @functools.wraps(view)
     def limited(*args, **kwargs):
         if request.method == "POST":
+            if not door.csrf_ok():  # the public forms' CSRF check (door.py; CSRFProtect skips them)
+                fail("csrf", 400)
             config = current_app.config
             # the counter store keeps keyed hashes, never the cookie or the address themselves
             key = quality.hash_key(config["SECRET_KEY"], "rate limits")
@@ -144,6 +144,8 @@ def slip(code: str):
 
 @bp.route("/i/<code>", methods=["GET", "POST"])
 def invitation(code: str):
+    if request.method == "POST" and not door.csrf_ok():
+        fail("csrf", 400)
     ctx = resolve_invitation(session(), code)
     if ctx is None:
         fail("invitation_unknown", 404)
@@ -153,6 +155,11 @@ def invitation(code: str):
     if request.method == "GET" and anonymity.has_answered(session(), ctx.invitation):
         fail("already_answered", 410)
     return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
+
+
+# the public forms check their own CSRF value, bound to the device cookie (door.py), not the session's
+for _view in (answer, slip, invitation):
+    csrf.exempt(_view)
 
 
 def _answer_counter(point: CounterPoint, code: str):
@@ -223,9 +230,11 @@ def _fresh_form(blank_html: str, secret: str):
     gzip-compressed once per blank page; each visitor's copy continues from a copy of that
     compressor with the last few hundred bytes: one gzip stream, as if compressed whole, for a
     fraction of the CPU (0.25 ms less per form; gzip level 9 is within 3 % of brotli's size here)."""
-    csrf, submission = generate_csrf(), new_submission_token(secret)
+    device, new = door.device_id()
+    csrf, submission = door.csrf_for(device), new_submission_token(secret)
     if not request.accept_encodings["gzip"]:
-        return _with_device_cookie((blank_html.replace(CSRF_MARK, csrf).replace(SUBMISSION_MARK, submission), 200))
+        body = blank_html.replace(CSRF_MARK, csrf).replace(SUBMISSION_MARK, submission)
+        return _with_device_cookie((body, 200), device if new else None)
     head, compressor, tail = _compressed_head(blank_html)
     rest = compressor.copy()
     body = (
@@ -234,7 +243,7 @@ def _fresh_form(blank_html: str, secret: str):
     response = make_response(body, 200)
     response.headers["Content-Encoding"] = "gzip"  # Flask-Compress leaves an encoded response alone
     response.headers["Vary"] = "Accept-Encoding"
-    return _with_device_cookie((response, 200))
+    return _with_device_cookie((response, 200), device if new else None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -387,7 +396,9 @@ def _post_screen(s, page: dict, form_class, token: str, language: str):
 
 
 def _render_grid(page: dict, form, plan, grid, states, status: int, **extra):
-    return render_template("collect/grid.html", form=form, plan=plan, grid=grid, states=states, **page, **extra), status
+    return render_template(
+        "collect/grid.html", form=form, plan=plan, grid=grid, states=states, csrf_token=_page_csrf(), **page, **extra
+    ), status
 
 
 def _screen_number(text: str | None, count: int) -> int:
@@ -412,22 +423,33 @@ def _render_screen(page: dict, form, plan, index: int, visible: set[str], states
     with_errors = [i for i, sc in enumerate(plan) if any(form[e.name].errors for e in sc.entries)] if errors else []
     return render_template(
         "collect/screen.html", form=form, plan=plan, screen=screen, visible=visible, states=states, errors=errors,
+        csrf_token=_page_csrf(),
         with_errors=with_errors, live_conditions=screens.live_conditions, has_grid=screens.grid_of(plan) is not None,
         **page, **extra,
     ), status  # fmt: skip
 
 
-def _with_device_cookie(result):
-    """A random, long-lived cookie per phone: its salted hash tells bursts of responses apart."""
+def _with_device_cookie(result, new_device: str | None = None):
+    """A random, long-lived cookie per phone: its keyed hash tells bursts of responses apart, and
+    the public forms' CSRF value is bound to it (door.py)."""
     body, status = result
-    if request.cookies.get(DEVICE_COOKIE):
+    new_device = new_device or g.get("new_device")
+    if new_device is None and request.cookies.get(DEVICE_COOKIE):
         return result
     response = make_response(body, status)
     response.set_cookie(
-        DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+        DEVICE_COOKIE, new_device or door.device_id()[0], max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )  # fmt: skip
     return response
+
+
+def _page_csrf():
+    """The template's ``csrf_token()`` for a public page: the CSRF value of this phone's device
+    cookie (a new one, set by ``_with_device_cookie``, on a first visit). Never the session's."""
+    device = request.cookies.get(DEVICE_COOKIE) or g.setdefault("new_device", door.device_id()[0])
+    token = door.csrf_for(device)
+    return lambda: token
 
 
 #: the blank form of a collection point is rendered once; each visitor gets it with their own tokens
@@ -491,5 +513,5 @@ def _save_draft(s, ctx: FormContext, page: dict, form_class, token: str):
 
 def _render(page: dict, form, status: int, **extra):
     return render_template(
-        "collect/form.html", form=form, errors=getattr(form, "error_count", 0), **page, **extra
+        "collect/form.html", form=form, errors=getattr(form, "error_count", 0), csrf_token=_page_csrf(), **page, **extra
     ), status
