@@ -1,6 +1,6 @@
 """Load benchmark: concurrent citizens load the form and submit it, against gunicorn + PostgreSQL.
 
-Each wrk client repeats: GET the form (session cookie, CSRF token, submission id), POST the
+Each wrk client repeats: GET the form (device cookie, CSRF token, submission id), POST the
 answers. Reported: submissions per second, p50/p99 latency of all requests, and, in the same run,
 the ceiling: the same stack answering a POST with one INSERT. Targets (issue 7, 2 cores):
 ≥ 400 submissions/s, p99 < 150 ms at 64 clients, ≥ half of the ceiling.

@@ -23,7 +23,10 @@ response = function(status, headers, body)
   if csrf then
     gets = gets + 1
     local sid = body:match('id="submission_id" name="submission_id" type="hidden" value="([^"]+)"')
-    local cookie = (headers["Set-Cookie"] or ""):match("(session=[^;]+)")
+    -- the device cookie carries the public form's CSRF binding (no session on /f/ since issue 17);
+    -- an older build sent a session cookie instead
+    local set = headers["Set-Cookie"] or ""
+    local cookie = set:match("(session=[^;]+)") or set:match("(dv=[^;]+)")
     if sid and cookie then table.insert(queue, {csrf = csrf, sid = sid, cookie = cookie}) end
   else
     posts = posts + 1
