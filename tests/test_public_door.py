@@ -64,8 +64,9 @@ def test_csrf_refuses_a_missing_or_foreign_token(app, demo, dbs):
     missing = phone.post(f"/f/{code}", data={"submission_id": mine["submission_id"], **valid_answers()})
     foreign = phone.post(f"/f/{code}", data={**mine, "csrf_token": theirs["csrf_token"], **valid_answers()})
     forged = phone.post(f"/f/{code}", data={**mine, "csrf_token": "0" * 64, **valid_answers()})
+    unicode = phone.post(f"/f/{code}", data={**mine, "csrf_token": "Đ" * 64, **valid_answers()})
     no_cookie = app.test_client().post(f"/f/{code}", data={**mine, **valid_answers()})
-    for refused in (missing, foreign, forged, no_cookie):
+    for refused in (missing, foreign, forged, unicode, no_cookie):
         assert refused.status_code == 400 and "tải lại trang" in refused.get_data(as_text=True)
     assert count(dbs, Response) == 0
     assert phone.post(f"/f/{code}", data={**mine, **valid_answers()}).status_code == 200

@@ -43,7 +43,8 @@ def csrf_ok() -> bool:
     """The post carries the CSRF value of the device cookie it came with."""
     device = request.cookies.get(DEVICE_COOKIE)
     posted = request.form.get("csrf_token", "")
-    return bool(device) and hmac.compare_digest(csrf_for(device), posted)
+    # as bytes: compare_digest refuses str with non-ASCII characters (a post may carry anything)
+    return bool(device) and hmac.compare_digest(csrf_for(device).encode(), posted.encode())
 
 
 class StaffOnlySessions(SecureCookieSessionInterface):
