@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from surveyapp.collect.services import answer_counts
 from surveyapp.models import (
     Answer,
     Campaign,
@@ -281,21 +280,6 @@ def test_full_quota_in_accept_mode_marks_over_quota(client, point, dbs):
     assert submit(client, point, valid_answers()).status_code == 200
     flags = sorted(dbs.scalars(select(Response.over_quota)))
     assert flags == [False, True]
-
-
-def test_answer_counts_are_one_aggregate(client, point, dbs, app):
-    submit(client, point, valid_answers(level="4"))
-    submit(client, point, valid_answers(level="5"))
-    submit(client, point, valid_answers(level="5", procedure_field="land"))
-    campaign_id = dbs.scalar(select(Campaign.id))
-    rows = answer_counts(dbs, campaign_id)
-    by_key = {(r[2], r[3], r[4]): r[5] for r in rows}
-    assert by_key[("access_seating", None, 4.0)] == 1
-    assert by_key[("access_seating", None, 5.0)] == 2
-    assert by_key[("procedure_field", "land", None)] == 1
-    assert by_key[("procedure_field", "civil_status", None)] == 2
-    assert all(r[1] == point.unit_id for r in rows)
-    assert not any(r[2] == "suggestion" for r in rows)  # free text is not counted
 
 
 OPTIONAL_ONLY = """

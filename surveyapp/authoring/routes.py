@@ -19,10 +19,10 @@ from sampling.errors import FrameError
 from sampling.frames import check_unzipped_size
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import group_or_404
 from ..collect.forms import build_form_class
 from ..collect.services import questionnaire_of
 from ..db import session
+from ..lookups import group_or_404
 from ..models import QuestionnaireDraft, QuestionnaireVersion, Unit
 from . import bp
 from .forms import CONDITION_ROWS, NEW, clean_text, parse_question

@@ -12,8 +12,8 @@ from questionnaires import QuestionType
 from questionnaires.scoring import RulesError, load_rules_text
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_or_404
 from ..db import session
+from ..lookups import campaign_or_404
 from ..models import CampaignStatus
 from ..results.services import NoRules, compute, questionnaires
 from ..setup.campaigns import rules_versions, set_rules

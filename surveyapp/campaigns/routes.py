@@ -7,9 +7,10 @@ from sqlalchemy import select
 from .. import qr
 from ..auth import current_user, staff_required
 from ..db import session
+from ..lookups import campaign_or_404
 from ..models import Campaign, CampaignStatus, CollectionPoint, Role
 from . import bp
-from .services import campaign_or_404, form_url, point_links, progress
+from .services import form_url, point_links, progress
 
 QR_CACHE = "public, max-age=86400"
 

@@ -98,26 +98,6 @@ def campaign_by_key(s: Session, key: str) -> Campaign | None:
     return s.scalar(select(Campaign).where(Campaign.key == key))
 
 
-def campaign_or_404(s: Session, key: str) -> Campaign:
-    """The campaign of a staff URL, or the "not found" page."""
-    from flask import abort
-
-    campaign = campaign_by_key(s, key)
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
-def group_or_404(s: Session, key: str, group_code: str) -> tuple[Campaign, RespondentGroup]:
-    campaign = campaign_or_404(s, key)
-    group = next((g for g in campaign.groups if g.code == group_code), None)
-    if group is None:
-        from flask import abort
-
-        abort(404)
-    return campaign, group
-
-
 @dataclass(frozen=True)
 class PointLink:
     unit_code: str

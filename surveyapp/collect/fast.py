@@ -40,8 +40,8 @@ from ..models import (
     Unit,
 )
 from . import services
-from .forms import AnswerRow
 from .quality import ADDRESS_BURST_FACTOR, ADDRESS_WINDOW
+from .rows import AnswerRow
 from .services import answers_hash, parse_questionnaire
 
 #: how long a poster's resolution is trusted without asking the database again (seconds)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -31,6 +30,7 @@ from questionnaires.logic import is_visible
 
 from ..messages import FIELD_ERRORS, VietnameseTranslations
 from ..models import Unit
+from .rows import AnswerRow, Entry  # noqa: F401 (re-exported: the form's entries and rows)
 
 
 class CodeRadioField(RadioField):
@@ -50,34 +50,6 @@ class CodeRadioField(RadioField):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One field of the form: a question, asked about one unit (``unit`` is None outside rate_units)."""
-
-    name: str
-    question: Question
-    unit: Unit | None
-    parent: Question | None = None  #: the rate_units question an item belongs to
-
-
-@dataclass(frozen=True)
-class AnswerRow:
-    question_id: str
-    subject_unit_id: int
-    value_code: str | None = None
-    value_num: float | None = None
-    value_text: str | None = None
-
-    def key(self) -> tuple:
-        return (
-            self.question_id,
-            self.subject_unit_id,
-            self.value_code or "",
-            self.value_num or 0.0,
-            self.value_text or "",
-        )
 
 
 def field_name(question: Question, unit: Unit | None) -> str:

@@ -40,8 +40,9 @@ from ..models import (
     Slip,
     Unit,
 )
-from .forms import AnswerRow
+from ..tree import descendants
 from .quality import ADDRESS_WINDOW
+from .rows import AnswerRow
 
 #: a form may be answered (or a saved draft resent) for this long after it was first shown
 SUBMISSION_MAX_AGE = 3 * 24 * 3600
@@ -129,15 +130,6 @@ def rated_units(s: Session, group: RespondentGroup, campaign: Campaign, question
         else:
             result[question.id] = descendants(s, campaign.scope_unit_id)
     return result
-
-
-def descendants(s: Session, unit_id: int) -> list[Unit]:
-    """Every active unit below ``unit_id`` (any depth), in code order: one recursive query."""
-    tree = select(Unit.id).where(Unit.parent_id == unit_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
-    return list(
-        s.scalars(select(Unit).where(Unit.id.in_(select(tree.c.id)), Unit.retired_at.is_(None)).order_by(Unit.code))
-    )
 
 
 def quota_is_full(s: Session, campaign: Campaign, group_id: int, unit_id: int) -> bool:
@@ -362,33 +354,6 @@ def campaign_accepts(campaign: Campaign) -> str | None:
 
 
 # -- counting ---------------------------------------------------------------------------------------
-def answer_counts(s: Session, campaign_id: int) -> list[tuple]:
-    """Valid answers per group × unit × question × answer value: one SQL aggregate.
-
-    Returns rows of (group_id, subject_unit_id, question_id, value_code, value_num, count).
-    Free text is not counted (value_code and value_num are both NULL there).
-    """
-    stmt = (
-        select(
-            Response.group_id,
-            Answer.subject_unit_id,
-            Answer.question_id,
-            Answer.value_code,
-            Answer.value_num,
-            func.count().label("n"),
-        )
-        .join(Response, Answer.response_id == Response.id)
-        .where(
-            Response.campaign_id == campaign_id,
-            Response.status == ResponseStatus.VALID,
-            (Answer.value_code.is_not(None)) | (Answer.value_num.is_not(None)),
-        )
-        .group_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
-        .order_by(Response.group_id, Answer.subject_unit_id, Answer.question_id, Answer.value_code, Answer.value_num)
-    )
-    return [tuple(row) for row in s.execute(stmt)]
-
-
 def _recent(s: Session, campaign_id: int, column, value: str | None, within: timedelta, cap: int) -> int:
     """How many responses to the campaign carry ``value`` in ``column`` within ``within``, counted
     up to ``cap`` only: one (column, campaign_id, submitted_at) index range, however busy the address."""

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from .. import qr
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import group_or_404, progress
+from ..campaigns.services import progress
 from ..db import session
+from ..lookups import group_or_404
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
 from .services import (

@@ -18,8 +18,8 @@ from sampling.errors import FrameError
 from sampling.frames import find_column, normalise, read_table
 
 from .. import anonymity
-from ..collect.services import descendants
 from ..models import Campaign, Invitation, RespondentGroup, Slip, Unit, too_long
+from ..tree import descendants
 
 NAME_ALIASES = ("ho ten", "ho va ten", "ten", "name", "full name", "dai bieu", "nguoi duoc moi")
 POSITION_ALIASES = ("chuc vu", "chuc danh", "position")

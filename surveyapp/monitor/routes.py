@@ -13,10 +13,11 @@ from questionnaires.labels import answer_lines
 
 from ..audit import ACTIONS, Names, describe_details, describe_target, record
 from ..auth import current_user, safe_next, staff_required
-from ..campaigns.services import campaign_or_404, cells
+from ..campaigns.services import cells
 from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
 from ..collect.services import questionnaire_of
 from ..db import session
+from ..lookups import campaign_or_404
 from ..models import (
     Answer,
     AuditEvent,

@@ -9,10 +9,10 @@ from werkzeug.datastructures import MultiDict
 from questionnaires import QuestionType
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import group_or_404
 from ..collect.forms import build_form_class
 from ..collect.services import Outcome, paper_context, questionnaire_of, rated_units, store_response
 from ..db import session
+from ..lookups import group_or_404
 from ..models import Campaign, Quota, RespondentGroup, Response, Role, Unit
 from . import bp
 from .codes import CodeError, code_table, condition_codes, translate

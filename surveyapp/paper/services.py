@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..audit import record
-from ..collect.forms import AnswerRow, Entry
+from ..collect.rows import AnswerRow, Entry
 from ..collect.services import answers_hash
 from ..models import Answer, Channel, Quota, RespondentGroup, Response, ResponseStatus, Unit, User
 from .codes import typed_back

@@ -16,8 +16,8 @@ from sampling.frames import draw, read_frame
 
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_or_404
 from ..db import session
+from ..lookups import campaign_or_404
 from ..messages import VietnameseTranslations
 from ..models import Campaign, FrameDraw, Quota, RespondentGroup, Role, Unit
 from . import bp, plan_form

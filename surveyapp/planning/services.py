@@ -12,8 +12,8 @@ from sampling.export import SummaryRow
 from sampling.frames import Draw, Frame
 
 from ..campaigns.services import ensure_collection_points
-from ..collect.services import descendants
 from ..models import Campaign, FrameDraw, GroupMode, Quota, RespondentGroup, Response, ResponseStatus, Unit
+from ..tree import descendants
 
 
 def plan_units(s: Session, campaign: Campaign) -> list[PlanUnit]:

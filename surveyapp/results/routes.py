@@ -10,8 +10,8 @@ from questionnaires.scoring import RulesError, satisfaction
 from questionnaires.scoring.stats import alpha_words
 
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_or_404
 from ..db import db, session
+from ..lookups import campaign_or_404
 from ..models import Campaign, GroupMode, Role
 from ..setup.campaigns import current_rules_label
 from . import bp

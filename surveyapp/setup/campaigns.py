@@ -16,7 +16,7 @@ from questionnaires.scoring import RulesError, load_rules_text
 
 from ..audit import record
 from ..campaigns.services import ensure_collection_points, store_questionnaire_file
-from ..collect.services import descendants, questionnaire_of
+from ..collect.services import questionnaire_of
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -30,6 +30,7 @@ from ..models import (
     Unit,
     too_long,
 )
+from ..tree import descendants
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 

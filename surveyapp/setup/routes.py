@@ -13,9 +13,9 @@ from questionnaires.scoring import RulesError
 
 from ..audit import record
 from ..auth import current_user, staff_required
-from ..campaigns.services import campaign_or_404
 from ..collect.quality import parse_hours
 from ..db import session
+from ..lookups import campaign_or_404
 from ..models import CampaignStatus, GroupMode, QuestionnaireVersion, Unit, too_long
 from . import bp
 from .campaigns import (
