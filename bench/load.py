@@ -63,6 +63,10 @@ def port_is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
+#: the app server under test: gunicorn (production's), or granian (--server granian, to compare)
+SERVER = "gunicorn"
+
+
 def serve(module: str, port: int, workers: int, url: str, threads: int = 1) -> subprocess.Popen:
     # gunicorn binds with SO_REUSEPORT: a forgotten server on the same port would silently take a
     # share of the connections (and its CPU would be counted); refuse to measure alongside one
@@ -72,8 +76,12 @@ def serve(module: str, port: int, workers: int, url: str, threads: int = 1) -> s
            "WEB_CONCURRENCY": str(workers), "THREADS": str(threads), "MAX_REQUESTS": "0", "ACCESS_LOG": "0", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_PER_ADDRESS": "10000000 per hour",
            "RATELIMIT_PER_DEVICE": "10000000 per hour", "DATABASE_POOL_SIZE": "4"}  # fmt: skip
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), module]
+    if SERVER == "granian":
+        command = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", module]  # fmt: skip
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), module],
+        command,
         cwd=ROOT / ("bench" if module.startswith("ceiling") else "."), env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -105,7 +113,8 @@ def cpu_seconds() -> dict[int, tuple[str, float]]:
             continue
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        role = "gunicorn" if b"gunicorn" in cmdline else "postgres" if name == "postgres" else (
+        # "gunicorn": the app server's processes, whichever server runs (granian with --server granian)
+        role = "gunicorn" if b"gunicorn" in cmdline or b"granian" in cmdline else "postgres" if name == "postgres" else (
             "redis" if name.startswith("redis") else None)  # fmt: skip
         if role:
             used[int(stat.parent.name)] = (role, (int(fields[11]) + int(fields[12])) / TICK)
@@ -158,7 +167,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() + 1)  # gunicorn.conf.py's default
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
     args = parser.parse_args()
+    global SERVER
+    SERVER = args.server
     url = create_database(DB_NAME)
     code = prepare(url)
     answers = urlencode(valid_answers(), doseq=True)

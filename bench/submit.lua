@@ -25,7 +25,7 @@ response = function(status, headers, body)
     local sid = body:match('id="submission_id" name="submission_id" type="hidden" value="([^"]+)"')
     -- the device cookie carries the public form's CSRF binding (no session on /f/ since issue 17);
     -- an older build sent a session cookie instead
-    local set = headers["Set-Cookie"] or ""
+    local set = headers["Set-Cookie"] or headers["set-cookie"] or ""  -- granian sends lower case
     local cookie = set:match("(session=[^;]+)") or set:match("(dv=[^;]+)")
     if sid and cookie then table.insert(queue, {csrf = csrf, sid = sid, cookie = cookie}) end
   else
