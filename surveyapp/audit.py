@@ -88,7 +88,8 @@ VALUE_NAMES = {
 class Names:
     """Names of the things a log refers to by code (units, campaigns, groups, invitations)."""
 
-    def __init__(self, s: Session):
+    def __init__(self, s: Session, targets: list[str]):
+        """``targets``: the events' targets; of the invitations only those named are read."""
         from sqlalchemy import select
 
         from .models import Campaign, Invitation, RespondentGroup, Unit
@@ -97,7 +98,10 @@ class Names:
         self.campaigns = dict(s.execute(select(Campaign.key, Campaign.name)).all())
         self.groups = {(key, code): name for key, code, name in s.execute(
             select(Campaign.key, RespondentGroup.code, RespondentGroup.name).join(Campaign))}  # fmt: skip
-        self.invitations = {str(i): n for i, n in s.execute(select(Invitation.id, Invitation.full_name)).all()}
+        named = {int(t[11:]) for t in targets if t.startswith("invitation:") and t[11:].isdigit() and len(t) < 30}
+        self.invitations = {
+            str(i): n for i, n in s.execute(select(Invitation.id, Invitation.full_name).where(Invitation.id.in_(named)))
+        } if named else {}  # fmt: skip
 
     def campaign(self, key: str) -> str:
         return f"đợt “{self.campaigns[key]}”" if key in self.campaigns else f"đợt {key}"

@@ -108,3 +108,18 @@ def form_controls(html: str) -> list[dict]:
     parser = _Controls()
     parser.feed(html)
     return parser.controls
+
+
+def post_forms(client, path: str):
+    """The post forms of the page at ``path`` (when it is an HTML page): (target, the page's HTML
+    from the form's start on), as a browser would send each."""
+    import re
+
+    page = client.get(path)
+    if page.status_code != 200 or "text/html" not in page.content_type:
+        return
+    html = page.get_data(as_text=True)
+    for form in re.finditer(r'<form[^>]*method="post"[^>]*>', html):
+        action = re.search(r'action="([^"]*)"', form.group(0))
+        target = action.group(1).replace("&amp;", "&") if action and action.group(1) else path
+        yield target, html[form.start() :]

@@ -82,22 +82,20 @@ def test_every_page_passes_axe_on_a_phone_and_a_desktop(browser, live_server, de
     minor: dict[str, list] = {}
     staff_pages = _staff_pages(dbs, staff)
     public_pages = _public_pages(dbs)
+
+    def walk(page, paths: list[str], label: str) -> None:
+        for path in paths:
+            page.goto(f"{live_server}{path}")
+            page.screenshot(path=str(SHOTS / f"{_name(path)}-{label}.png"), full_page=True)
+            for rule, impact, nodes in _axe(page):
+                (found if impact in FORBIDDEN else minor).setdefault(f"{path} @{label}", []).append((rule, nodes))
+
     for viewport, label in ((PHONE, "360"), (DESKTOP, "1366")):
         public = browser.new_context(viewport=viewport)
-        page = public.new_page()
-        for path in public_pages:
-            page.goto(f"{live_server}{path}")
-            page.screenshot(path=str(SHOTS / f"{_name(path)}-{label}.png"), full_page=True)
-            for rule, impact, nodes in _axe(page):
-                (found if impact in FORBIDDEN else minor).setdefault(f"{path} @{label}", []).append((rule, nodes))
+        walk(public.new_page(), public_pages, label)
         public.close()
         context = browser.new_context(viewport=viewport)
-        page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
-        for path in staff_pages:
-            page.goto(f"{live_server}{path}")
-            page.screenshot(path=str(SHOTS / f"{_name(path)}-{label}.png"), full_page=True)
-            for rule, impact, nodes in _axe(page):
-                (found if impact in FORBIDDEN else minor).setdefault(f"{path} @{label}", []).append((rule, nodes))
+        walk(_sign_in(context, live_server, demo.admin_username, demo.admin_password), staff_pages, label)
         context.close()
     for where, rules in minor.items():
         print("moderate/minor:", where, rules)

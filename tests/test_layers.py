@@ -49,9 +49,9 @@ def test_pure_packages_import_no_web_database_or_app_code():
     assert not found, found
 
 
-def test_services_import_no_routes_forms_or_request_handling():
+def _service_problems(paths) -> list[str]:
     found = []
-    for path in SERVICES:
+    for path in paths:
         for module, names in _imports(path):
             last = module.rsplit(".", 1)[-1]
             if last in ("routes", "forms") or module.startswith(("wtforms", "flask_wtf")):
@@ -60,6 +60,11 @@ def test_services_import_no_routes_forms_or_request_handling():
                 found.append(f"{path.relative_to(ROOT)}: flask {sorted(set(names) - FLASK_ALLOWED)}")
             if module.endswith("models") and "routes" in names:
                 found.append(f"{path.relative_to(ROOT)}: {module}")
+    return found
+
+
+def test_services_import_no_routes_forms_or_request_handling():
+    found = _service_problems(SERVICES)
     assert not found, found
     assert len(SERVICES) > 10
 
@@ -69,11 +74,13 @@ def test_models_import_no_routes():
     assert not found, found
 
 
-def test_the_check_sees_a_bad_import(tmp_path, monkeypatch):
-    """The walker itself: a service that imports a route module is caught."""
+def test_the_check_sees_a_bad_import():
+    """The check itself: a service that imports a route module and Flask's request is caught."""
     bad = ROOT / "surveyapp" / "collect" / "_layers_probe.py"
-    bad.write_text("from .routes import answer\nfrom flask import request\n", encoding="utf-8")
+    bad.write_text("from .routes import answer\nfrom flask import current_app, request\n", encoding="utf-8")
     try:
         assert [m for m, _ in _imports(bad)] == ["surveyapp.collect.routes", "flask"]
+        assert _service_problems([bad]) == ["surveyapp/collect/_layers_probe.py: surveyapp.collect.routes",
+                                            "surveyapp/collect/_layers_probe.py: flask ['request']"]  # fmt: skip
     finally:
         bad.unlink()

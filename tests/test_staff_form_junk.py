@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from surveyapp.db import Base
 from surveyapp.models import Unit
 
-from .forms import form_controls, form_fields
+from .forms import form_controls, form_fields, post_forms
 from .test_qr_posters import login
 
 #: forms whose post is not a change to check here (signing out) or whose field is a free text
@@ -75,17 +75,11 @@ def test_junk_in_every_staff_form_is_refused_in_vietnamese_and_changes_nothing(c
     unit = dbs.scalars(select(Unit.code).where(Unit.code == "HDG-NGG-05")).one()
     tried, problems = 0, []
     for path in _staff_pages(app, demo.campaign_key, unit):
-        page = client.get(path)
-        if page.status_code != 200 or "text/html" not in page.content_type:
-            continue
-        html = page.get_data(as_text=True)
-        for form in re.finditer(r'<form[^>]*method="post"[^>]*>', html):
-            action = re.search(r'action="([^"]*)"', form.group(0))
-            target = action.group(1).replace("&amp;", "&") if action and action.group(1) else path
+        for target, form_html in post_forms(client, path):
             if target.endswith(SKIP_TARGETS):
                 continue
-            fields = form_fields(html[form.start() :])
-            controls = form_controls(html[form.start() :])
+            fields = form_fields(form_html)
+            controls = form_controls(form_html)
             # as a browser sends it: with the first button's name and value (Enter, or the main button)
             button = next(([(c["name"], c["value"])] for c in controls if c["kind"] == "submit"), [])
             for control in controls:

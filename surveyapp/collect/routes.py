@@ -292,7 +292,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     submission_id, shown_at = parsed
 
     if paged and "screen" in request.form:
-        return _post_screen(s, page, form_class, token, language)
+        return _post_screen(s, page, form_class, token, parsed, language)
     if drafts and request.form.get("intent") == "save":
         return _save_draft(s, ctx, page, form_class, token)
 
@@ -349,7 +349,7 @@ def _open_screens(page: dict, form_class, draft: InvitationDraft | None, secret:
     return _render_screen(page, form, plan, index, visible, states, 200, resumed=draft is not None)
 
 
-def _post_screen(s, page: dict, form_class, token: str, language: str):
+def _post_screen(s, page: dict, form_class, token: str, parsed: tuple, language: str):
     """A screen posted: merged into the draft, then the next screen (or the one asked for), or,
     on "Gửi phiếu", the whole form validated and stored."""
     ctx = page["ctx"]
@@ -369,7 +369,7 @@ def _post_screen(s, page: dict, form_class, token: str, language: str):
         form = form_class(formdata=data)
         form.submission_id.data = token
         if form.validate():
-            submission_id, shown_at = read_submission_token(current_app.config["SECRET_KEY"], token)
+            submission_id, shown_at = parsed
             return _store(s, page, form, submission_id, shown_at, language)
     _keep_draft(s, ctx, draft, data, token)
     visible = screens.visible_names(form_class.entries, data)

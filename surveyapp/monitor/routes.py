@@ -73,6 +73,7 @@ def _cells(campaign: Campaign):
 @staff_required(Role.SCORER, Role.UNIT_OFFICER)
 def dashboard(key: str):
     campaign = _campaign(key)
+    left = days_left(campaign)
     rows, only, kind, parent, sort = _cells(campaign)
     totals: dict[str, list[int]] = {}
     for c in rows:
@@ -101,9 +102,9 @@ def dashboard(key: str):
         daily=daily,
         daily_rows=[(f"{day[8:10]}/{day[5:7]}/{day[:4]}", n, None) for day, n in daily[-14:]],  # dd/mm/yyyy
         daily_peak=max((n for _, n in daily), default=1),
-        days_left=days_left(campaign),
+        days_left=left,
         # an open campaign within its dates reloads itself (static/refresh.js); a closed one stays still
-        live=campaign.status == CampaignStatus.OPEN and (days_left(campaign) is None or days_left(campaign) >= 0),
+        live=campaign.status == CampaignStatus.OPEN and (left is None or left >= 0),
         kinds=kinds,
         parents=parents,
         kind=kind,
@@ -191,7 +192,8 @@ def response_page(key: str, response_id: int):
         select(Answer.question_id, Answer.subject_unit_id, Answer.value_code, Answer.value_num, Answer.value_text)
         .where(Answer.response_id == response.id).order_by(Answer.id)
     ).all()  # fmt: skip
-    units = dict(s.execute(select(Unit.id, Unit.name)).all())
+    subjects = {r[1] for r in rows} | {response.unit_id}  # the units this response is about, named
+    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(subjects))).all())
     lines = answer_lines(questionnaire, rows, units)
     answered = len({(r[0], r[1]) for r in rows})
     seconds = (response.submitted_at - response.started_at).total_seconds() if response.started_at else None
@@ -318,7 +320,7 @@ def set_issuer(key: str):
 def audit():
     s = session()
     events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
-    names = Names(s)
+    names = Names(s, [e.target for e in events])
     rows = [(e, describe_target(e.target, names), describe_details(e.details, names, _campaign_of(e.target)))
             for e in events]  # fmt: skip
     return render_template("monitor/audit.html", rows=rows, actions=ACTIONS, user=current_user())
@@ -335,7 +337,7 @@ def _campaign_of(target: str) -> str | None:
 def audit_csv():
     s = session()
     users = dict(s.execute(select(User.id, User.username)).all())
-    names = Names(s)
+    names = Names(s, list(s.scalars(select(AuditEvent.target).where(AuditEvent.target.like("invitation:%")))))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Thao tác", "Đối tượng", "Chi tiết",
