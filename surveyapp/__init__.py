@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .campaigns import bp as campaigns_bp
     from .collect import bp as collect_bp
     from .invitations import bp as invitations_bp
+    from .messaging import bp as messaging_bp
     from .monitor import bp as monitor_bp
     from .paper import bp as paper_bp
     from .planning import bp as planning_bp
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(planning_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(messaging_bp)
     app.register_blueprint(paper_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(monitor_bp)

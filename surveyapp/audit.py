@@ -58,6 +58,7 @@ ACTIONS = {
     "paper.corrected": "Sửa phiếu giấy đã nhập",
     "campaign.issuer_changed": "Đổi cơ quan ban hành phiếu",
     "paper.deleted": "Xoá phiếu giấy đã nhập",
+    "messages.queued": "Gửi lời mời / thư nhắc",
 }
 
 
@@ -74,6 +75,7 @@ DETAIL_NAMES = {
     "check_opening_hours": "kiểm tra giờ làm việc",
     "counter_access": "cách trả lời", "paper_number": "số phiếu", "drawn": "số người được chọn",
     "frame_size": "số dòng danh sách", "issuer": "cơ quan ban hành", "emblem": "hình biểu trưng",
+    "channel": "kênh", "kind": "loại thư", "resend_of": "gửi lại từ lần gửi số",
 }  # fmt: skip
 VALUE_NAMES = {
     "stop": "ngừng nhận", "accept": "vẫn nhận, đánh dấu vượt chỉ tiêu", "poster": "chỉ mã QR dán tại quầy",
@@ -82,6 +84,7 @@ VALUE_NAMES = {
     "unit_officer": "Cán bộ đơn vị", "scorer": "Tổ chấm điểm", "clerk": "Nhập liệu", "too_fast": "trả lời quá nhanh",
     "straight_lining": "mọi câu thang đo cùng một mức", "burst": "nhiều phiếu từ một máy",
     "address_burst": "nhiều phiếu từ một mạng", "off_hours": "ngoài giờ làm việc",
+    "email": "email", "sms": "tin nhắn SMS", "zalo": "Zalo", "reminder": "nhắc trả lời",
 }  # fmt: skip
 
 

@@ -43,8 +43,11 @@ def _tsv(*values) -> None:
 
 def register_commands(app: Flask) -> None:
     from .authoring.cli import questionnaire_group
+    from .messaging.commands import invitations_group, worker_command
 
     app.cli.add_command(questionnaire_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(invitations_group)
 
     @app.cli.group("db", help="Cơ sở dữ liệu: tạo và nâng cấp bảng (Alembic).")
     def db_group() -> None:

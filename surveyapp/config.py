@@ -29,6 +29,27 @@
     ``1`` behind one reverse proxy: client address and scheme come from X-Forwarded-For/-Proto.
 ``LOG_JSON``
     ``1`` writes the app's logs as one JSON object per line; default on in production.
+``REDIS_URL``
+    The job queue (RQ) for sending invitations and heavy exports, e.g. ``redis://127.0.0.1:6379/1``;
+    run ``surveyapp worker`` beside the web servers. Unset (a laptop): jobs run in a thread of the
+    process that started them.
+``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_TLS``, ``SMTP_USER``, ``SMTP_PASSWORD``, ``MAIL_FROM``
+    E-mail: the SMTP server (port default 587 with ``starttls``, 465 with ``tls``, 25 with ``none``),
+    the login (optional), and the sender, e.g. ``Sở Nội vụ <khaosat@noivu.example.vn>``.
+    ``SMTP_BOUNCE_ADDRESS`` (optional) receives returned mail; default ``MAIL_FROM``.
+``SMS_PROVIDER``, ``ESMS_API_KEY``, ``ESMS_SECRET_KEY``, ``ESMS_BRANDNAME``, ``ESMS_SMS_TYPE``
+    SMS through eSMS.vn (``SMS_PROVIDER=esms``); the brand name registered with the carriers and the
+    message type (default 2, customer care). ``ESMS_URL`` overrides the address (tests).
+``ZALO_ACCESS_TOKEN``, ``ZALO_TEMPLATE_ID``, ``ZALO_TEMPLATE_DATA``
+    Zalo Notification Service: the Official Account's token, the approved template, and what fills
+    each of its parameters (``ho_ten={họ tên}; don_vi={đơn vị}; han_tra_loi={hạn trả lời};
+    ma_moi={mã mời}``, the default). ``ZALO_URL`` overrides the address (tests).
+``MESSAGE_RATE_EMAIL`` / ``MESSAGE_RATE_SMS`` / ``MESSAGE_RATE_ZALO``
+    How fast each channel sends, shared by every worker: defaults ``20 per second``, ``5 per second``,
+    ``5 per second``.
+``MESSAGE_RETRY_DELAYS``
+    Seconds to wait before each new try of a temporarily failed message; default ``60,300,1800``
+    (three more tries, then it is marked failed).
 """
 
 from __future__ import annotations
@@ -85,6 +106,50 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         "RATELIMIT_PER_DEVICE": env.get("RATELIMIT_PER_DEVICE", "10 per hour"),
         "TRUST_PROXY": env.get("TRUST_PROXY", "0") == "1",
         "LOG_JSON": env.get("LOG_JSON", "1" if production else "0") == "1",
+        **_messaging(env),
+    }
+
+
+def _messaging(env) -> dict:
+    tls = env.get("SMTP_TLS", "starttls").strip().lower()
+    if tls not in ("none", "starttls", "tls"):
+        raise ConfigError(f"SMTP_TLS phải là none, starttls hoặc tls (đang là “{tls}”)")
+    port = env.get("SMTP_PORT") or {"none": "25", "starttls": "587", "tls": "465"}[tls]
+    try:
+        delays = [float(v) for v in env.get("MESSAGE_RETRY_DELAYS", "60,300,1800").split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(
+            "MESSAGE_RETRY_DELAYS phải là các số giây cách nhau bởi dấu phẩy, ví dụ 60,300,1800"
+        ) from None
+    return {
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(port),
+        "SMTP_TLS": tls,
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", ""),
+        "SMTP_BOUNCE_ADDRESS": env.get("SMTP_BOUNCE_ADDRESS", ""),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 30)),
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "").strip().lower(),
+        "ESMS_URL": env.get("ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),
+        "ESMS_API_KEY": env.get("ESMS_API_KEY", ""),
+        "ESMS_SECRET_KEY": env.get("ESMS_SECRET_KEY", ""),
+        "ESMS_BRANDNAME": env.get("ESMS_BRANDNAME", ""),
+        "ESMS_SMS_TYPE": env.get("ESMS_SMS_TYPE", "2"),
+        "ZALO_URL": env.get("ZALO_URL", "https://business.openapi.zalo.me/message/template"),
+        "ZALO_ACCESS_TOKEN": env.get("ZALO_ACCESS_TOKEN", ""),
+        "ZALO_TEMPLATE_ID": env.get("ZALO_TEMPLATE_ID", ""),
+        "ZALO_TEMPLATE_DATA": env.get(
+            "ZALO_TEMPLATE_DATA", "ho_ten={họ tên}; don_vi={đơn vị}; han_tra_loi={hạn trả lời}; ma_moi={mã mời}"
+        ),
+        "PROVIDER_TIMEOUT": float(env.get("PROVIDER_TIMEOUT", 20)),
+        "MESSAGE_RATE_EMAIL": env.get("MESSAGE_RATE_EMAIL", "20 per second"),
+        "MESSAGE_RATE_SMS": env.get("MESSAGE_RATE_SMS", "5 per second"),
+        "MESSAGE_RATE_ZALO": env.get("MESSAGE_RATE_ZALO", "5 per second"),
+        "MESSAGE_RETRY_DELAYS": delays,
+        #: a message a worker took this long ago and never finished is treated as its worker having stopped
+        "MESSAGE_CLAIM_TIMEOUT": float(env.get("MESSAGE_CLAIM_TIMEOUT", 600)),
     }
 
 

@@ -67,6 +67,30 @@ class Channel(StrEnum):
     PAPER = "paper"
 
 
+class SendChannel(StrEnum):
+    """How invitations and reminders reach people (surveyapp/messaging)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    ZALO = "zalo"
+
+
+class SendKind(StrEnum):
+    INVITATION = "invitation"  #: the first message with the personal link
+    REMINDER = "reminder"  #: sent only to people who have not answered
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"  #: waiting for a worker (or for its next try after a temporary failure)
+    SENDING = "sending"  #: a worker handed it to the provider and has not heard back yet
+    SENT = "sent"  #: the provider accepted it
+    FAILED = "failed"  #: refused for good, or temporary failures ran out of tries; ``error`` says why
+    #: the worker stopped while handing it over: it may or may not have gone, and is never resent by itself
+    UNCERTAIN = "uncertain"
+    BOUNCED = "bounced"  #: accepted, then returned by the recipient's server or the provider
+    SKIPPED = "skipped"  #: not sent: the person answered or opted out before its turn came
+
+
 class ResponseStatus(StrEnum):
     VALID = "valid"
     EXCLUDED = "excluded"
@@ -454,6 +478,8 @@ class Invitation(Base):
     #: leaves this row untouched and records a claim instead (surveyapp/anonymity.py)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the person asked for no more messages (the link in every e-mail); reminders skip them
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     group: Mapped[RespondentGroup] = relationship()
@@ -486,6 +512,76 @@ class InvitationDraft(Base):
     #: JSON object: form field name -> list of values
     data: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+
+
+class InvitationOpen(Base):
+    """A personal link was followed: ``HMAC(campaign key, "open:" + invitation id)``, written once
+    when the form is first shown, keyed like a claim so that a database reader cannot tell whose."""
+
+    __tablename__ = "invitation_open"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+
+
+class MessageSend(Base):
+    """One sending of invitations or reminders to people of a group over one channel: its messages
+    are sent by a worker (surveyapp/messaging/work.py), never by the web request."""
+
+    __tablename__ = "message_send"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default=SendKind.INVITATION)
+    #: the template as written by the office ({họ tên}, {đường dẫn} …); each message is rendered from it
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    #: set when no message is left queued or being sent
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    group: Mapped[RespondentGroup] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_one_of("channel", SendChannel), name="channel"),
+        CheckConstraint(_one_of("kind", SendKind), name="kind"),
+    )
+
+
+class Message(Base):
+    """One person's message of a send. The unique (send, invitation) pair and the conditional
+    claim (queued → sending) make it go out at most once, whatever the workers do."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("message_send.id", ondelete="CASCADE"))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED)
+    #: the address or number it goes to, as it was when queued
+    recipient: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: a temporarily failed message waits until then before its next try
+    next_try_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: which worker (host:pid) took it, and when: a stopped worker's messages become uncertain
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: the provider's id of the message (SMTP Message-ID, eSMS SMSID, Zalo msg_id)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    #: why it failed or bounced, in Vietnamese (with the provider's own words)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    send: Mapped[MessageSend] = relationship()
+    invitation: Mapped[Invitation] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("send_id", "invitation_id"),
+        CheckConstraint(_one_of("status", MessageStatus), name="status"),
+        Index("ix_message_send_status", "send_id", "status"),
+    )
 
 
 class Slip(Base):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
+OUTCOMES = ("invited", "sent", "opened", "started", "completed", "failed", "bounced", "opted_out", "not_sent")
+OUTCOME_COUNTS = {"type": "object", "required": list(OUTCOMES),
+                  "properties": {k: {"type": "integer", "minimum": 0} for k in OUTCOMES}}  # fmt: skip
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Mã đợt khảo sát"}
 
 
@@ -112,6 +115,35 @@ SPEC = {
                         }}},
                     },
                     **_errors(401, 404, 409),
+                },
+            }
+        },
+        "/api/campaigns/{key}/invitations": {
+            "get": {
+                "summary": "Kết quả mời theo nhóm mời cá nhân × đơn vị",
+                "operationId": "getInvitationOutcomes",
+                "parameters": [KEY],
+                "responses": {
+                    "200": {
+                        "description": "Số người được mời, đã nhận thư, đã mở, đang trả lời, đã trả lời … (chỉ số đếm)",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["campaign", "groups"],
+                            "properties": {"campaign": {"type": "string"}, "groups": {"type": "array", "items": {
+                                "type": "object", "required": ["group_code", "group_name", "outcomes", "units"],
+                                "properties": {
+                                    "group_code": {"type": "string"}, "group_name": {"type": "string"},
+                                    "outcomes": OUTCOME_COUNTS,
+                                    "units": {"type": "array", "items": {
+                                        "allOf": [OUTCOME_COUNTS, {"type": "object",
+                                                  "required": ["unit_code", "unit_name"],
+                                                  "properties": {"unit_code": {"type": "string"},
+                                                                 "unit_name": {"type": "string"}}}],
+                                    }},
+                                },
+                            }}},
+                        }}},
+                    },
+                    **_errors(401, 404),
                 },
             }
         },

@@ -10,7 +10,7 @@ from questionnaires.scoring import RulesError
 
 from ..campaigns.services import campaign_by_key, cells
 from ..db import session
-from ..models import Campaign
+from ..models import Campaign, GroupMode, Unit
 from ..results.services import NoRules, compute
 from . import bp
 from .openapi import SPEC
@@ -86,6 +86,30 @@ def progress(key: str):
             ],
         }
     )  # fmt: skip
+
+
+@bp.route("/campaigns/<key>/invitations")
+@token_required
+def invitation_outcomes(key: str):
+    """Per invited group and unit, how many people were invited, reached, opened, answered …:
+    counts only, never a name."""
+    from ..messaging.services import OUTCOMES, outcomes
+
+    campaign = _campaign_or_404(key)
+    if campaign is None:
+        return _error(404, f"Không có đợt khảo sát “{key}”.")
+    s = session()
+    groups = []
+    for group in campaign.groups:
+        if group.mode != GroupMode.INVITATION:
+            continue
+        found = outcomes(s, group)
+        names = dict(s.execute(select(Unit.code, Unit.name).where(Unit.code.in_([k for k in found if k != "*"]))).all())
+        units = [{"unit_code": code, "unit_name": names[code], **{k: found[code][k] for k in OUTCOMES}}
+                 for code in sorted(k for k in found if k != "*")]  # fmt: skip
+        groups.append({"group_code": group.code, "group_name": group.name,
+                       "outcomes": {k: found["*"][k] for k in OUTCOMES}, "units": units})  # fmt: skip
+    return jsonify({"campaign": campaign.key, "groups": groups})
 
 
 @bp.route("/campaigns/<key>/scores")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, g, make_response, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from questionnaires.model import DEFAULT_LANGUAGE
@@ -154,7 +154,20 @@ def invitation(code: str):
     _require_open(ctx)
     if request.method == "GET" and anonymity.has_answered(session(), ctx.invitation):
         fail("already_answered", 410)
+    if request.method == "GET":
+        _mark_opened(ctx)
     return _handle(ctx, url_for("collect.invitation", code=code), code, drafts=True)
+
+
+def _mark_opened(ctx: FormContext) -> None:
+    """The first view of a personal link is recorded (a keyed hash, README "Anonymity") so the
+    office sees who opened it; a second phone opening it at the same moment changes nothing."""
+    s = session()
+    try:
+        if anonymity.mark_opened(s, ctx.invitation):
+            s.commit()
+    except IntegrityError:
+        s.rollback()
 
 
 # the public forms check their own CSRF value, bound to the device cookie (door.py), not the session's

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Response as HttpResponse
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import qr
@@ -10,6 +12,8 @@ from ..auth import current_user, staff_required
 from ..campaigns.services import progress
 from ..db import session
 from ..lookups import group_or_404
+from ..messaging.channels import configured
+from ..messaging.services import STAGES, deliveries
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
 from .services import (
@@ -54,6 +58,10 @@ def group_page(key: str, group_code: str):
     s = session()
     invitations = group_invitations(s, group) if group.mode == GroupMode.INVITATION else []
     answered = sum(1 for i in invitations if i.answered)
+    delivery = deliveries(s, group, invitations) if invitations else {}
+    stage_counts = Counter(d.stage for d in delivery.values())
+    shown_stage = request.args.get("tinh-trang")
+    listed = [i for i in invitations if delivery[i.id].stage == shown_stage] if shown_stage in STAGES else invitations
     # the same figures as the campaign page and the dashboard: valid responses against the quotas
     quota = [row for row in progress(s, campaign) if row.group_code == group.code]
     batches = s.execute(
@@ -72,6 +80,12 @@ def group_page(key: str, group_code: str):
         campaign=campaign,
         group=group,
         invitations=invitations,
+        listed=listed,
+        delivery=delivery,
+        stages=STAGES,
+        stage_counts=stage_counts,
+        shown_stage=shown_stage,
+        channels_ready=configured(current_app.config),
         answered=answered,
         target=sum(row.target for row in quota),
         received=sum(row.received for row in quota),

@@ -17,20 +17,24 @@ IDS_MAX = 500
 
 
 class IdsField(Field):
-    """Response numbers ticked in the list: whole numbers, at most ``IDS_MAX``."""
+    """Numbers of rows ticked in a list (responses, people): whole numbers, at most ``most``."""
+
+    def __init__(self, label=None, validators=None, *, what: str = "phiếu", most: int = IDS_MAX, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.what, self.most = what, most
 
     def process_formdata(self, valuelist):
         self.data = []
-        if len(valuelist) > IDS_MAX:
-            raise ValueError(f"Chọn tối đa {IDS_MAX} phiếu mỗi lần.")
+        if len(valuelist) > self.most:
+            raise ValueError(f"Chọn tối đa {self.most} {self.what} mỗi lần.")
         for value in valuelist:
             if not (value.isascii() and value.isdigit()) or len(value) > 18:
-                raise ValueError("Danh sách phiếu đã chọn không hợp lệ; vui lòng tải lại trang.")
+                raise ValueError(f"Danh sách {self.what} đã chọn không hợp lệ; vui lòng tải lại trang.")
             self.data.append(int(value))
 
     def pre_validate(self, form):
         if not self.process_errors and not self.data:
-            raise StopValidation("Vui lòng chọn ít nhất một phiếu.")
+            raise StopValidation(f"Vui lòng chọn ít nhất một {self.what}.")
 
     def _value(self):
         return ""

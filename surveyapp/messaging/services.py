@@ -1,0 +1,363 @@
+"""Who a send goes to, what each person receives, and where every message stands. Functions
+flush; the request or command commits once, then queues the work (surveyapp/jobs.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from .. import anonymity
+from ..invitations.services import group_invitations, invitation_url
+from ..models import (
+    Invitation,
+    Message,
+    MessageSend,
+    MessageStatus,
+    RespondentGroup,
+    SendChannel,
+    SendKind,
+    User,
+)
+from .addresses import email_problem, mobile, phone_problem
+from .channels import Outgoing
+from .errors import Problem
+from .templates import Draft, render
+
+#: what a message waiting or in flight blocks: the same person is not queued twice on a channel
+LIVE = (MessageStatus.QUEUED, MessageStatus.SENDING)
+#: an invitation already went (or may have) on this channel: not preselected for another invitation
+REACHED = (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.QUEUED, MessageStatus.UNCERTAIN)
+
+CHANNEL_NAMES = {SendChannel.EMAIL: "Email", SendChannel.SMS: "Tin nhắn SMS", SendChannel.ZALO: "Zalo"}
+KIND_NAMES = {SendKind.INVITATION: "Lời mời", SendKind.REMINDER: "Nhắc trả lời"}
+STATUS_NAMES = {
+    MessageStatus.QUEUED: "Đang chờ gửi",
+    MessageStatus.SENDING: "Đang gửi",
+    MessageStatus.SENT: "Đã gửi",
+    MessageStatus.FAILED: "Gửi không được",
+    MessageStatus.UNCERTAIN: "Không rõ đã gửi chưa",
+    MessageStatus.BOUNCED: "Bị trả lại",
+    MessageStatus.SKIPPED: "Không gửi",
+}
+
+DEFAULTS: dict[tuple[str, str], Draft] = {
+    (SendChannel.EMAIL, SendKind.INVITATION): Draft(
+        "Mời tham gia khảo sát: {đợt khảo sát}",
+        "Kính gửi Ông/Bà {họ tên},\n\n"
+        "{cơ quan} trân trọng mời Ông/Bà trả lời phiếu khảo sát “{đợt khảo sát}”, đánh giá {đơn vị đánh giá}.\n\n"
+        "Xin mở đường dẫn cá nhân dưới đây để trả lời. Đường dẫn chỉ dành riêng cho Ông/Bà, xin không chuyển cho "
+        "người khác:\n{đường dẫn}\n\n"
+        "Hạn trả lời: {hạn trả lời}. Phiếu có thể lưu tạm và trả lời tiếp sau.\n\n"
+        "Trân trọng cảm ơn Ông/Bà.\n{cơ quan}",
+    ),
+    (SendChannel.EMAIL, SendKind.REMINDER): Draft(
+        "Nhắc trả lời khảo sát: {đợt khảo sát}",
+        "Kính gửi Ông/Bà {họ tên},\n\n"
+        "{cơ quan} chưa nhận được phiếu khảo sát “{đợt khảo sát}” của Ông/Bà. Xin Ông/Bà dành ít phút trả lời "
+        "trước ngày {hạn trả lời}:\n{đường dẫn}\n\n"
+        "Nếu Ông/Bà đã trả lời, xin bỏ qua thư này.\n\nTrân trọng cảm ơn.\n{cơ quan}",
+    ),
+    (SendChannel.SMS, SendKind.INVITATION): Draft(
+        "", "{cơ quan} kính mời Ông/Bà {họ tên} trả lời phiếu khảo sát trước ngày {hạn trả lời}: {đường dẫn}"
+    ),
+    (SendChannel.SMS, SendKind.REMINDER): Draft(
+        "", "{cơ quan} nhắc Ông/Bà {họ tên}: xin trả lời phiếu khảo sát trước ngày {hạn trả lời}: {đường dẫn}"
+    ),
+}
+
+
+def default_draft(channel: str, kind: str) -> Draft:
+    if channel == SendChannel.ZALO:
+        return Draft("", current_app.config["ZALO_TEMPLATE_DATA"])
+    return DEFAULTS[(channel, kind)]
+
+
+def last_draft(s: Session, group: RespondentGroup, channel: str, kind: str) -> Draft:
+    """The template of the group's last send of this kind on this channel, else the default."""
+    last = s.scalars(
+        select(MessageSend)
+        .where(MessageSend.group_id == group.id, MessageSend.channel == channel, MessageSend.kind == kind)
+        .order_by(MessageSend.id.desc())
+    ).first()
+    return Draft(last.subject, last.body) if last and channel != SendChannel.ZALO else default_draft(channel, kind)
+
+
+def address_of(invitation: Invitation, channel: str) -> tuple[str | None, str | None]:
+    """(where the message goes, None) or (None, why it cannot go)."""
+    if channel == SendChannel.EMAIL:
+        problem = email_problem(invitation.email)
+        return (None, problem) if problem else (invitation.email.strip(), None)
+    problem = phone_problem(invitation.phone)
+    return (None, problem) if problem else (mobile(invitation.phone), None)
+
+
+def _rated(group: RespondentGroup, invitation: Invitation) -> str:
+    units = [u.name for u in group.rated_units]
+    if not units:
+        return invitation.unit.name
+    if len(units) <= 5:
+        return ", ".join(units)
+    return f"{len(units)} đơn vị ({', '.join(units[:3])} …)"
+
+
+def values_for(group: RespondentGroup, invitation: Invitation) -> dict[str, str]:
+    campaign = group.campaign
+    return {
+        "họ tên": invitation.full_name,
+        "chức vụ": invitation.position,
+        "đơn vị": invitation.unit.name,
+        "đơn vị đánh giá": _rated(group, invitation),
+        "đợt khảo sát": campaign.name,
+        "cơ quan": campaign.issuer_text,
+        "hạn trả lời": campaign.ends_on.strftime("%d/%m/%Y") if campaign.ends_on else "kết thúc đợt khảo sát",
+        "đường dẫn": invitation_url(invitation.code),
+        "mã mời": invitation.code,
+    }
+
+
+def unsubscribe_url(invitation: Invitation) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/i/{invitation.code}/tu-choi"
+
+
+def outgoing(message: Message, send: MessageSend) -> Outgoing:
+    invitation = message.invitation
+    values = values_for(send.group, invitation)
+    return Outgoing(
+        key=f"khaosat.{send.id}.{message.id}",
+        recipient=message.recipient,
+        name=invitation.full_name,
+        subject=render(send.subject, values),
+        text=render(send.body, values),
+        link=values["đường dẫn"],
+        unsubscribe=unsubscribe_url(invitation),
+        values=values,
+    )
+
+
+@dataclass
+class Candidate:
+    invitation: Invitation
+    address: str | None
+    #: why this person cannot receive this message, or None
+    problem: str | None
+    #: ticked by default on the form, and who the command sends to
+    chosen: bool
+
+
+def candidates(s: Session, group: RespondentGroup, channel: str, kind: str) -> list[Candidate]:
+    """Everyone on the group's list, with whether they can and should receive this message.
+
+    Nobody who answered, asked for no more messages or had their link withdrawn is sent
+    anything; an invitation is not preselected for a person one already reached on this channel.
+    In an anonymous campaign "answered" comes from the claims (surveyapp/anonymity.py): it says
+    that a person answered, never which answer is theirs.
+    """
+    invitations = group_invitations(s, group)
+    reached = set(
+        s.scalars(
+            select(Message.invitation_id)
+            .join(MessageSend, Message.send_id == MessageSend.id)
+            .where(MessageSend.group_id == group.id, MessageSend.channel == channel,
+                   MessageSend.kind == SendKind.INVITATION, Message.status.in_(REACHED))
+        )
+    )  # fmt: skip
+    waiting = set(
+        s.scalars(
+            select(Message.invitation_id)
+            .join(MessageSend, Message.send_id == MessageSend.id)
+            .where(MessageSend.group_id == group.id, MessageSend.channel == channel, Message.status.in_(LIVE))
+        )
+    )
+    result = []
+    for invitation in invitations:
+        address, problem = address_of(invitation, channel)
+        if invitation.revoked:
+            problem = "Đường dẫn đã bị thu hồi."
+        elif invitation.answered:
+            problem = "Đã trả lời."
+        elif invitation.opted_out:
+            problem = "Đã xin không nhận thêm thư."
+        elif invitation.id in waiting:
+            problem = "Đang có một thư chờ gửi trên kênh này."
+        chosen = problem is None and (kind == SendKind.REMINDER or invitation.id not in reached)
+        result.append(Candidate(invitation, address, problem, chosen))
+    return result
+
+
+def create_send(
+    s: Session, group: RespondentGroup, channel: str, kind: str, draft: Draft, chosen_ids: set[int],
+    user: User | None,
+) -> MessageSend:  # fmt: skip
+    """A send with one queued message per chosen person who can receive it (checked again)."""
+    people = [c for c in candidates(s, group, channel, kind) if c.problem is None and c.invitation.id in chosen_ids]
+    if not people:
+        raise ValueError(Problem.NOBODY.text(why="không ai trong số được chọn còn nhận được thư trên kênh này."))
+    send = MessageSend(group_id=group.id, channel=channel, kind=kind, subject=draft.subject, body=draft.body,
+                       created_by_id=user.id if user else None)  # fmt: skip
+    s.add(send)
+    s.flush()
+    s.add_all(
+        Message(send_id=send.id, invitation_id=c.invitation.id, recipient=c.address, status=MessageStatus.QUEUED)
+        for c in people
+    )
+    s.flush()
+    return send
+
+
+def counts(s: Session, send_id: int) -> Counter:
+    return Counter(
+        dict(
+            s.execute(
+                select(Message.status, func.count()).where(Message.send_id == send_id).group_by(Message.status)
+            ).all()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    sent: int
+    failed: int
+    uncertain: int
+    skipped: int
+    waiting: int
+    finished: bool
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+def progress(s: Session, send: MessageSend) -> Progress:
+    c = counts(s, send.id)
+    waiting = c[MessageStatus.QUEUED] + c[MessageStatus.SENDING]
+    total = sum(c.values())
+    return Progress(
+        total=total, done=total - waiting, sent=c[MessageStatus.SENT] + c[MessageStatus.BOUNCED],
+        failed=c[MessageStatus.FAILED] + c[MessageStatus.BOUNCED], uncertain=c[MessageStatus.UNCERTAIN],
+        skipped=c[MessageStatus.SKIPPED], waiting=waiting, finished=waiting == 0,
+    )  # fmt: skip
+
+
+def latest_messages(s: Session, group: RespondentGroup) -> dict[int, Message]:
+    """Each invitation's most recent message in this group, whatever its channel."""
+    rows = s.scalars(
+        select(Message)
+        .join(MessageSend, Message.send_id == MessageSend.id)
+        .where(MessageSend.group_id == group.id)
+        .options(contains_eager(Message.send))
+        .order_by(Message.id)
+    )
+    return {m.invitation_id: m for m in rows}
+
+
+#: a person's place on the way from invitation to answer, furthest first (issue 18, part 4)
+STAGES = {
+    "completed": "Đã trả lời",
+    "started": "Đang trả lời (có bản lưu tạm)",
+    "opened": "Đã mở đường dẫn",
+    "bounced": "Thư bị trả lại",
+    "failed": "Gửi không được",
+    "uncertain": "Không rõ đã gửi chưa",
+    "sent": "Đã gửi",
+    "queued": "Đang chờ gửi",
+    "not_sent": "Chưa gửi",
+    "opted_out": "Xin không nhận thư",
+    "revoked": "Đã thu hồi",
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    stage: str
+    message: Message | None
+
+    @property
+    def text(self) -> str:
+        return STAGES[self.stage]
+
+
+def deliveries(s: Session, group: RespondentGroup, invitations: list[Invitation]) -> dict[int, Delivery]:
+    """Where each invited person stands: revoked, answered, started, opened, else the latest
+    message's status; ``invitations`` must come from ``group_invitations`` (``answered`` set)."""
+    latest = latest_messages(s, group)
+    opened = anonymity.opened_ids(s, group, invitations)
+    started = anonymity.started_ids(s, group, invitations)
+    result = {}
+    for i in invitations:
+        message = latest.get(i.id)
+        if i.revoked:
+            stage = "revoked"
+        elif i.answered:
+            stage = "completed"
+        elif i.id in started:
+            stage = "started"
+        elif i.id in opened:
+            stage = "opened"
+        elif message is None:
+            stage = "opted_out" if i.opted_out else "not_sent"
+        elif message.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+            stage = "queued"
+        elif message.status == MessageStatus.SKIPPED:
+            stage = "opted_out" if i.opted_out else "not_sent"
+        else:
+            stage = str(message.status)
+        result[i.id] = Delivery(stage, message)
+    return result
+
+
+def unfinished_sends(s: Session) -> list[int]:
+    return list(s.scalars(select(MessageSend.id).where(MessageSend.finished_at.is_(None)).order_by(MessageSend.id)))
+
+
+#: the outcome counts of an invited group, in the order the page, the API and the workbook give them
+OUTCOMES = ("invited", "sent", "opened", "started", "completed", "failed", "bounced", "opted_out", "not_sent")
+
+
+def outcomes(s: Session, group: RespondentGroup) -> dict[str, Counter]:
+    """Per unit code (and ``"*"`` for the whole group), how many people reached each outcome.
+
+    Cumulative where the way is one: a person who completed also opened; "sent" counts those who
+    had a message accepted by the provider (not bounced since). ``failed``/``bounced`` are by the
+    latest message; ``not_sent`` are people no message reached and who did not answer.
+    Withdrawn links are not counted as invited.
+    """
+    invitations = [i for i in group_invitations(s, group) if not i.revoked]
+    delivery = deliveries(s, group, invitations)
+    reached = set(
+        s.scalars(
+            select(Message.invitation_id)
+            .join(MessageSend, Message.send_id == MessageSend.id)
+            .where(MessageSend.group_id == group.id, Message.status == MessageStatus.SENT)
+        )
+    )
+    opened = anonymity.opened_ids(s, group, invitations)
+    result: dict[str, Counter] = {"*": Counter({k: 0 for k in OUTCOMES})}
+    for i in invitations:
+        d = delivery[i.id]
+        marks = {"invited"}
+        if i.id in reached:
+            marks.add("sent")
+        if i.answered or d.stage == "started" or i.id in opened:
+            marks.add("opened")
+        if d.stage == "started":
+            marks.add("started")
+        if i.answered:
+            marks.add("completed")
+        if d.stage in ("failed", "uncertain"):
+            marks.add("failed")
+        if d.stage == "bounced":
+            marks.add("bounced")
+        if i.opted_out:
+            marks.add("opted_out")
+        if i.id not in reached and not i.answered:
+            marks.add("not_sent")
+        for key in (i.unit.code, "*"):
+            result.setdefault(key, Counter({k: 0 for k in OUTCOMES})).update(marks)
+    return result

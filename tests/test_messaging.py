@@ -1,0 +1,339 @@
+"""Invitations sent from the product (issue 18): a real SMTP server on loopback (aiosmtpd), the
+real worker (``surveyapp worker --burst``, a separate process on RQ over the real Redis), the
+links followed and answered in headless Chromium, and where every message stands."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email import policy
+from pathlib import Path
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from surveyapp.api.tokens import new_token
+from surveyapp.invitations.services import Person, add_invitations
+from surveyapp.models import Invitation, Message, MessageSend, RespondentGroup, Response, Unit
+
+from .conftest import STRICT_TOOLS, TEST_CONFIG, count, csrf_token
+from .test_browser import PHONE, browser, no_axe_violations  # noqa: F401 (the fixture)
+from .test_qr_posters import login
+
+SURVEYAPP = Path(sys.executable).parent / "surveyapp"
+REDIS_URL = os.environ.get("SURVEYAPP_TEST_QUEUE_URL", "redis://127.0.0.1:6379/13")
+KEY = "ninh-giang-2023"
+
+
+class Inbox:
+    """What the SMTP server received, message by message; ``hold`` runs before each is accepted."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.hold = None
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None and self.hold(len(self.messages)) is False:
+            return "451 4.3.0 not now"
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def queue_url():
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        store.ping()
+    except redis.ConnectionError:
+        message = f"Redis does not answer at {REDIS_URL} (the job queue): apt-get install redis-server"
+        if STRICT_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    store.flushdb()
+    yield REDIS_URL
+    store.flushdb()
+    store.close()
+
+
+def mail_config(smtp, queue: str = "") -> dict:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_TLS": "none",
+            "MAIL_FROM": "Sở Nội vụ tỉnh Hải Dương <khaosat@noivu.example.vn>", "REDIS_URL": queue,
+            "MESSAGE_RATE_EMAIL": "1000 per second", "MESSAGE_RETRY_DELAYS": [0.2, 0.2]}  # fmt: skip
+
+
+def worker_env(app, **extra) -> dict:
+    """The worker's environment: the same database, secret and public address as the app."""
+    c = app.config
+    env = {**os.environ, "DATABASE_URL": c["DATABASE_URL"], "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+           "PUBLIC_BASE_URL": c["PUBLIC_BASE_URL"], "REDIS_URL": c["REDIS_URL"], "SMTP_HOST": c["SMTP_HOST"],
+           "SMTP_PORT": str(c["SMTP_PORT"]), "SMTP_TLS": c["SMTP_TLS"], "MAIL_FROM": c["MAIL_FROM"],
+           "MESSAGE_RATE_EMAIL": c["MESSAGE_RATE_EMAIL"],
+           "MESSAGE_RETRY_DELAYS": ",".join(str(d) for d in c["MESSAGE_RETRY_DELAYS"])}  # fmt: skip
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_worker(app, timeout: float = 120, **extra) -> str:
+    done = subprocess.run([str(SURVEYAPP), "worker", "--burst"], env=worker_env(app, **extra), capture_output=True,
+                          text=True, timeout=timeout)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def delegates(dbs, n: int, *, without_email: int = 0) -> tuple[RespondentGroup, list[Invitation]]:
+    """``n`` delegates in the demo's HĐND group, rating one commune (a one-page form)."""
+    group = dbs.scalars(select(RespondentGroup).where(RespondentGroup.code == "hdnd")).one()
+    group.rated_units = [dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG-02")).one()]
+    district = dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG")).one()
+    people = [Person(f"Đại biểu Số {i:03d}", "Đại biểu HĐND huyện", district, "",
+                     "" if i < without_email else f"daibieu{i:03d}@hdnd.example.vn") for i in range(n)]  # fmt: skip
+    rows = add_invitations(dbs, group, people)
+    dbs.commit()
+    return group, rows
+
+
+def compose(client, group_code: str = "hdnd", **fields):
+    url = f"/admin/c/{KEY}/g/{group_code}/gui"
+    page = client.get(url + ("?loai=nhac" if fields.get("kind") == "reminder" else "")).get_data(as_text=True)
+    chosen = re.findall(r'name="people" value="(\d+)"[^>]*checked', page)
+    subject = re.search(r'name="subject" value="([^"]*)"', page)
+    body = re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', page, re.S)
+    import html
+
+    data = {"csrf_token": csrf_token(page), "channel": "email", "kind": "invitation",
+            "subject": html.unescape(subject.group(1)) if subject else "",
+            "body": html.unescape(body.group(1)) if body else "", "people": chosen, "intent": "preview"}  # fmt: skip
+    data.update(fields)
+    preview = client.post(url, data=data)
+    return data, preview
+
+
+def send_now(client, **fields) -> int:
+    data, preview = compose(client, **fields)
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
+    text = preview.get_data(as_text=True)
+    assert "Xem trước thư gửi" in text, re.findall(r"<li>(.*?)</li>", text)
+    sent = client.post(f"/admin/c/{KEY}/g/{fields.get('group_code', 'hdnd')}/gui", data={**data, "intent": "send"})
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    return int(re.search(r"/gui/(\d+)$", sent.headers["Location"]).group(1))
+
+
+def answer_in_chromium(browser, url: str) -> None:  # noqa: F811
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(url)
+    for name in page.eval_on_selector_all(
+        ".q:not(.hid) input[type=radio]", "els => [...new Set(els.map(e => e.name))]"
+    ):
+        options = page.locator(f'input[name="{name}"]')
+        options.nth(options.count() - 1).check()
+    page.click("button.send")
+    page.wait_for_selector("text=Cảm ơn")
+    context.close()
+
+
+@pytest.mark.browser
+def test_invited_by_email_via_the_worker(browser, live_server, app, client, demo, dbs, smtp, queue_url):  # noqa: F811
+    """Done when, first point: invitations over a real SMTP server, sent by the worker, read
+    back, each link followed and answered in Chromium; the page and the API count what happened."""
+    app.config.update(mail_config(smtp, queue_url))
+    group, people = delegates(dbs, 6, without_email=1)
+    login(client, demo.admin_username, demo.admin_password)
+    send_id = send_now(client)
+    assert not smtp.messages  # the request queued the work; it sent nothing itself
+    assert dbs.scalar(select(func.count()).where(Message.send_id == send_id)) == 5
+    run_worker(app)
+
+    assert len(smtp.messages) == 5
+    for person in people[1:]:
+        [mail] = smtp.to(person.email)
+        assert mail["Subject"] == f"Mời tham gia khảo sát: {group.campaign.name}"
+        assert mail["List-Unsubscribe"] == f"<{live_server}/i/{person.code}/tu-choi>"
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text = mail.get_body(("plain",)).get_content()
+        html_part = mail.get_body(("html",)).get_content()
+        assert f"Kính gửi Ông/Bà {person.full_name}," in text and "Xã An Đức" in text
+        link = f"{live_server}/i/{person.code}"
+        assert link in text and f'href="{link}"' in html_part
+        assert "{" not in text  # every placeholder was filled
+    assert not smtp.to("daibieu000@")  # no address: not sent
+    page = client.get(f"/admin/c/{KEY}/gui/{send_id}").get_data(as_text=True)
+    assert "Đã gửi xong" in page and page.count("Đã gửi</span>") == 5
+
+    for person in people[1:4]:
+        answer_in_chromium(browser, f"{live_server}/i/{person.code}")
+    context = browser.new_context(viewport=PHONE)  # the fourth only opens the link
+    context.new_page().goto(f"{live_server}/i/{people[4].code}")
+    context.close()
+    assert count(dbs, Response) == 3
+
+    group_page = client.get(f"/admin/c/{KEY}/g/hdnd/").get_data(as_text=True)
+    stages = dict(re.findall(r'<option value="(\w+)"[^>]*>[^<(]+\((\d+)\)</option>', group_page))
+    assert stages == {"completed": "3", "opened": "1", "sent": "1", "not_sent": "1"}, stages
+    only_opened = client.get(f"/admin/c/{KEY}/g/hdnd/?tinh-trang=opened").get_data(as_text=True)
+    assert people[4].full_name in only_opened and people[1].full_name not in only_opened
+    token = new_token(dbs, "kiểm tra")
+    dbs.commit()
+    api = client.get(f"/api/campaigns/{KEY}/invitations", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200, api.get_data(as_text=True)[:500]
+    [hdnd] = [g for g in api.get_json()["groups"] if g["group_code"] == "hdnd"]
+    assert [u["unit_code"] for u in hdnd["units"]] == ["HDG-NGG"]
+    summary = hdnd["outcomes"]
+    assert summary == {"invited": 6, "sent": 5, "opened": 4, "started": 0, "completed": 3, "failed": 0,
+                       "bounced": 0, "opted_out": 0, "not_sent": 1}, summary  # fmt: skip
+
+
+def test_a_killed_worker_resumes_and_nobody_gets_two(app, client, demo, dbs, smtp, queue_url):
+    """Done when, second point: the worker is killed in the middle of a 500-person send and
+    started again: every person has exactly one message. The one it was handing over when it
+    died is marked uncertain and not resent by itself; resending it knowingly completes the set."""
+    app.config.update(mail_config(smtp, queue_url))
+    _group, people = delegates(dbs, 500)
+    login(client, demo.admin_username, demo.admin_password)
+    send_id = send_now(client)
+    worker = subprocess.Popen([str(SURVEYAPP), "worker"], env=worker_env(app), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def kill_at_200(received: int):
+        if received == 200:
+            os.kill(worker.pid, signal.SIGKILL)  # while the 201st is being handed over
+            worker.wait(10)
+            return False  # and that one is not accepted
+
+    smtp.hold = kill_at_200
+    try:
+        deadline = time.monotonic() + 120
+        while worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.returncode == -signal.SIGKILL, worker.returncode
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    smtp.hold = None
+    assert len(smtp.messages) == 200
+    out = run_worker(app)
+    assert "Tiếp tục 1 lần gửi còn dở" in out, out
+
+    received = [m["To"] for m in smtp.messages]
+    assert len(received) == len(set(received)) == 499  # nobody twice
+    dbs.expire_all()
+    statuses = dict(dbs.execute(select(Message.status, func.count()).where(Message.send_id == send_id)
+                                .group_by(Message.status)).all())  # fmt: skip
+    assert statuses == {"sent": 499, "uncertain": 1}, statuses
+    [uncertain] = dbs.scalars(select(Message).where(Message.send_id == send_id, Message.status == "uncertain"))
+    assert "không rõ thư đã đi hay chưa" in uncertain.error
+    assert not smtp.to(uncertain.recipient)
+
+    page = client.get(f"/admin/c/{KEY}/gui/{send_id}").get_data(as_text=True)
+    assert "có thể nhận hai lần" in page
+    again = client.post(f"/admin/c/{KEY}/gui/{send_id}/gui-lai", data={"csrf_token": csrf_token(page)})
+    assert again.status_code == 302
+    run_worker(app)
+    received = sorted(m["To"] for m in smtp.messages)
+    assert len(received) == len(set(received)) == 500
+    assert {p.email for p in people} == {re.search(r"<(.+)>", to).group(1) for to in received}
+
+
+def test_the_worker_running_twice_at_once_sends_each_message_once(app, client, demo, dbs, smtp, queue_url):
+    """The claim is one conditional UPDATE: two workers on the same send never both take a message."""
+    app.config.update(mail_config(smtp, queue_url))
+    delegates(dbs, 60)
+    login(client, demo.admin_username, demo.admin_password)
+    send_now(client)
+    env = worker_env(app)
+    two = [subprocess.Popen([str(SURVEYAPP), "worker", "--burst"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT) for _ in range(2)]  # fmt: skip
+    # both take the same job's work: the first is queued, the second finds unfinished work on start
+    for w in two:
+        out, _ = w.communicate(timeout=120)
+        assert w.returncode == 0, out.decode()[-2000:]
+    received = [m["To"] for m in smtp.messages]
+    assert len(received) == len(set(received)) == 60
+
+
+def test_invitations_send_command_queues_and_prints_the_count(app, runner, demo, dbs, smtp, queue_url):
+    app.config.update(mail_config(smtp, queue_url))
+    delegates(dbs, 4, without_email=1)
+    result = runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "email"])
+    assert result.exit_code == 0, result.output
+    assert "Đã xếp hàng 3 thư (Email)" in result.output
+    assert not smtp.messages
+    run_worker(app)
+    assert len(smtp.messages) == 3
+    again = runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "email"])
+    assert "Đã xếp hàng 0 thư" in again.output  # an invitation is not sent twice by the command
+    bad = runner.invoke(args=["invitations", "send", KEY, "citizen", "--channel", "email"])
+    assert bad.exit_code != 0 and "không có nhóm mời cá nhân “citizen”" in bad.output
+    sms = runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "sms"])
+    assert sms.exit_code != 0 and "Chưa cấu hình gửi tin nhắn sms" in sms.output
+
+
+def test_without_redis_the_command_sends_in_place(app, runner, demo, dbs, smtp):
+    """A laptop has no Redis: the command sends itself, and the worker finishes what was left."""
+    app.config.update(mail_config(smtp))
+    delegates(dbs, 3)
+    result = runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "email"])
+    assert result.exit_code == 0 and "gửi ngay trong lệnh này" in result.output, result.output
+    assert len(smtp.messages) == 3
+    assert dbs.scalar(select(MessageSend.finished_at)) is not None
+
+
+def test_a_person_who_answered_before_their_turn_is_skipped(app, client, demo, dbs, smtp, queue_url):
+    app.config.update(mail_config(smtp, queue_url))
+    _group, people = delegates(dbs, 3)
+    login(client, demo.admin_username, demo.admin_password)
+    send_id = send_now(client)
+    people[1].used = True  # a non-anonymous way of having answered: the claim path is covered below
+    dbs.commit()
+    run_worker(app)
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        f"{p.full_name} <{p.email}>" for p in (people[0], people[2])
+    )
+    skipped = dbs.scalars(select(Message).where(Message.send_id == send_id, Message.status == "skipped")).one()
+    assert skipped.invitation_id == people[1].id and "đã trả lời" in skipped.error
+
+
+def test_opt_out_asks_on_get_and_records_on_post(client, demo, dbs):
+    _group, [person] = delegates(dbs, 1)
+    page = client.get(f"/i/{person.code}/tu-choi")
+    assert page.status_code == 200 and "Không nhận thêm thư nhắc?" in page.get_data(as_text=True)
+    dbs.refresh(person)
+    assert not person.opted_out  # a mail scanner following the link changes nothing
+    done = client.post(f"/i/{person.code}/tu-choi", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "Đã ghi nhận" in done.get_data(as_text=True)
+    assert "Set-Cookie" not in done.headers or "session=" not in done.headers["Set-Cookie"]
+    dbs.refresh(person)
+    assert person.opted_out
+    assert client.post("/i/khong-co-ma-nay/tu-choi", data={"x": "1"}).status_code == 404
