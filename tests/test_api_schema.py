@@ -32,4 +32,9 @@ def test_every_route_answers_as_documented(app, demo, dbs, runner):
         checked.append(operation.path)
         unauthorised = operation.Case(path_parameters=case.path_parameters).call()
         assert unauthorised.status_code == 401
-    assert sorted(checked) == ["/api/campaigns", "/api/campaigns/{key}/progress", "/api/campaigns/{key}/scores"]
+    assert sorted(checked) == [
+        "/api/campaigns",
+        "/api/campaigns/{key}/invitations",
+        "/api/campaigns/{key}/progress",
+        "/api/campaigns/{key}/scores",
+    ]
