@@ -59,6 +59,7 @@ ACTIONS = {
     "campaign.issuer_changed": "Đổi cơ quan ban hành phiếu",
     "paper.deleted": "Xoá phiếu giấy đã nhập",
     "messages.queued": "Gửi lời mời / thư nhắc",
+    "group.reminders_changed": "Đổi lịch nhắc tự động",
 }
 
 

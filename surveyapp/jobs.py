@@ -27,7 +27,13 @@ log = logging.getLogger(__name__)
 
 QUEUE = "surveyapp"
 #: the jobs there are, by name: module and function, each taking plain arguments
-JOBS = {"send": "surveyapp.messaging.work:run_send"}
+JOBS = {
+    "send": "surveyapp.messaging.work:run_send",
+    "reminders": "surveyapp.messaging.work:run_reminders",
+    "tick": "surveyapp.messaging.work:tick",
+}
+#: how often the periodic work (reminders due) runs while a worker is up
+TICK_SECONDS = 600
 #: the app a worker made for its jobs (set by ``surveyapp worker``)
 _worker_app: Flask | None = None
 
@@ -86,6 +92,19 @@ def run(name: str, *args) -> None:
         set_worker_app(app)
     with app.app_context():
         _target(name)(*args)
+
+
+def ensure_tick(url: str) -> bool:
+    """Keep one periodic ``tick`` scheduled, however many workers start; True when one was added."""
+    from rq.registry import ScheduledJobRegistry
+
+    q = queue(url)
+    waiting = [*ScheduledJobRegistry(queue=q).get_job_ids(), *q.get_job_ids()]
+    if any(job_id.startswith("tick-") for job_id in waiting):
+        return False
+    q.enqueue_in(timedelta(seconds=TICK_SECONDS), run, "tick", job_id=f"tick-{uuid.uuid4().hex[:8]}",
+                 job_timeout=3600, result_ttl=600, failure_ttl=86400)  # fmt: skip
+    return True
 
 
 def set_worker_app(app: Flask) -> None:

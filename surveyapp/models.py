@@ -260,6 +260,10 @@ class RespondentGroup(Base):
 
     campaign: Mapped[Campaign] = relationship(back_populates="groups")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    #: invited groups: reminders sent by themselves this many days after a person's invitation went ("3,7")
+    reminder_after_days: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: … and this many days before the campaign ends (None: not)
+    reminder_before_end_days: Mapped[int | None] = mapped_column(Integer)
     #: the units this group rates in rate_units questions
     rated_units: Mapped[list[Unit]] = relationship(secondary="group_rated_unit", order_by="Unit.code")
 
@@ -539,6 +543,8 @@ class MessageSend(Base):
     body: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    #: a scheduled reminder's step ("after-3", "before-2"); None for a send an officer started
+    step: Mapped[str | None] = mapped_column(String(16))
     #: set when no message is left queued or being sent
     finished_at: Mapped[datetime | None] = mapped_column(TZ)
 

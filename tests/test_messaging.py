@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -24,9 +25,11 @@ from sqlalchemy import func, select
 from surveyapp.api.tokens import new_token
 from surveyapp.invitations.services import Person, add_invitations
 from surveyapp.models import Invitation, Message, MessageSend, RespondentGroup, Response, Unit
+from surveyapp.web import VIETNAM
 
-from .conftest import STRICT_TOOLS, TEST_CONFIG, count, csrf_token
+from .conftest import STRICT_TOOLS, TEST_CONFIG, count, csrf_token, hidden_fields
 from .test_browser import PHONE, browser, no_axe_violations  # noqa: F401 (the fixture)
+from .test_invitations import leader_answers
 from .test_qr_posters import login
 
 SURVEYAPP = Path(sys.executable).parent / "surveyapp"
@@ -337,3 +340,65 @@ def test_opt_out_asks_on_get_and_records_on_post(client, demo, dbs):
     dbs.refresh(person)
     assert person.opted_out
     assert client.post("/i/khong-co-ma-nay/tu-choi", data={"x": "1"}).status_code == 404
+
+
+def _daytime(moment: datetime) -> datetime:
+    """The first moment at or after ``moment`` inside reminder hours (08:00–20:00 Vietnam time)."""
+    local = moment.astimezone(VIETNAM)
+    if local.hour < 8:
+        local = local.replace(hour=8, minute=30)
+    elif local.hour >= 20:
+        local = (local + timedelta(days=1)).replace(hour=8, minute=30)
+    return local
+
+
+def _answer(client, person, unit) -> None:
+    html = client.get(f"/i/{person.code}").get_data(as_text=True)
+    done = client.post(f"/i/{person.code}", data={**hidden_fields(html), **leader_answers([unit])})
+    assert "Cảm ơn" in done.get_data(as_text=True)
+
+
+def test_reminders_on_a_fake_clock_reach_only_those_who_have_not_answered(app, client, demo, dbs, smtp, queue_url):
+    """Done when, third point: with the clock moved on, only people who have not answered get the
+    day-3 and day-7 reminders; an answered or opted-out person gets none, and nobody gets a step twice."""
+    from surveyapp.messaging import work
+
+    app.config.update(mail_config(smtp, queue_url))
+    group, people = delegates(dbs, 5)
+    unit = group.rated_units[0]
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/g/hdnd/gui?loai=nhac").get_data(as_text=True)
+    saved = client.post(f"/admin/c/{KEY}/g/hdnd/nhac-tu-dong",
+                        data={"csrf_token": csrf_token(page), "after_days": "7, 3", "before_end": ""})  # fmt: skip
+    assert "3 ngày sau lời mời; 7 ngày sau lời mời" in client.get(saved.headers["Location"]).get_data(as_text=True)
+    send_now(client)
+    run_worker(app)
+    assert len(smtp.messages) == 5
+    invited_at = max(dbs.scalars(select(Message.sent_at)))
+    invited_at = invited_at if invited_at.tzinfo else invited_at.replace(tzinfo=UTC)
+    public = app.test_client()
+    _answer(public, people[0], unit)
+    public.post(f"/i/{people[1].code}/tu-choi", data={"x": "1"})
+
+    def remind_at(moment: datetime) -> list[str]:
+        before = len(smtp.messages)
+        with app.app_context():
+            work.run_reminders(moment.isoformat())
+        run_worker(app)
+        return sorted(re.search(r"<(.+)>", m["To"]).group(1) for m in smtp.messages[before:])
+
+    assert remind_at(_daytime(invited_at + timedelta(days=2))) == []  # not due yet
+    day3 = _daytime(invited_at + timedelta(days=3))
+    assert remind_at(day3) == [p.email for p in people[2:]]
+    assert all(m["Subject"].startswith("Nhắc trả lời khảo sát") for m in smtp.messages[5:])
+    assert remind_at(day3 + timedelta(hours=1)) == []  # that step went already
+    _answer(public, people[2], unit)  # answers after the first reminder: no second one
+    assert remind_at(_daytime(invited_at + timedelta(days=5))) == []
+    assert remind_at(_daytime(invited_at + timedelta(days=7))) == [p.email for p in people[3:]]
+    assert remind_at(_daytime(invited_at + timedelta(days=9))) == []
+    night = (invited_at + timedelta(days=12)).astimezone(VIETNAM).replace(hour=23)
+    with app.app_context():
+        assert work.run_reminders(night.isoformat()) == []  # never at night
+    received = [m["To"] for m in smtp.messages]
+    assert sum(people[0].email in to for to in received) == 1  # the invitation only
+    assert sum(people[1].email in to for to in received) == 1

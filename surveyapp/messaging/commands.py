@@ -3,6 +3,8 @@ registers (as flaskr does), not part of cli.py's closure."""
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -27,23 +29,34 @@ def worker_command(burst: bool) -> None:
     jobs.set_worker_app(app)
     url = app.config["REDIS_URL"]
     if not url:
-        # a laptop: no queue; finish here whatever a stopped process left unsent
-        with app.app_context():
-            work.settle_stopped()
-            sends = unfinished_sends(session())
-        for send_id in sends:
+        # a laptop: no queue; the unsent and the reminders due are worked here, once (--burst) or every minute
+        while True:
             with app.app_context():
-                work.run_send(send_id)
-        click.echo(f"Chưa đặt REDIS_URL: đã làm xong {len(sends)} lần gửi còn dở ngay trong lệnh này.")
-        if not burst:
-            click.echo("Muốn có tiến trình nền chạy liên tục, đặt REDIS_URL (ví dụ redis://127.0.0.1:6379/1).")
-        return
+                work.settle_stopped()
+                sends = unfinished_sends(session())
+            for send_id in sends:
+                with app.app_context():
+                    work.run_send(send_id)
+            with app.app_context():
+                reminded = work.run_reminders()
+            for send_id in reminded:
+                with app.app_context():
+                    work.run_send(send_id)
+            if burst:
+                click.echo(f"Chưa đặt REDIS_URL: đã làm xong {len(sends) + len(reminded)} lần gửi ngay trong lệnh này.")
+                return
+            time.sleep(60)
     from rq import SimpleWorker
 
     with app.app_context():
         resumed = work.resume()
+        reminded = work.run_reminders()
     if resumed:
         click.echo(f"Tiếp tục {resumed} lần gửi còn dở.")
+    if reminded:
+        click.echo(f"Đã xếp hàng {len(reminded)} lần gửi thư nhắc đến hạn.")
+    if not burst:
+        jobs.ensure_tick(url)
     connection = jobs.redis_connection(url)
     worker = SimpleWorker([jobs.queue(url)], connection=connection)
     worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")

@@ -14,6 +14,7 @@ from ..web import fail
 from . import bp
 from .channels import HOW, NAMES, configured
 from .forms import ComposeForm
+from .reminders import ScheduleError, describe, parse_days
 from .services import (
     CHANNEL_NAMES,
     KIND_NAMES,
@@ -98,8 +99,35 @@ def compose(key: str, group_code: str):
         "messaging/compose.html", campaign=campaign, group=group, form=form, channel=channel, kind=kind,
         people=people, chosen=chosen, problems=problems, preview=preview, can_send=can_send, how=HOW,
         channel_names=CHANNEL_NAMES, kind_names=KIND_NAMES, placeholders=PLACEHOLDERS, sends=sends,
-        no_deadline=campaign.ends_on is None, user=current_user(),
+        no_deadline=campaign.ends_on is None, schedule=describe(group), user=current_user(),
     )  # fmt: skip
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/nhac-tu-dong", methods=["POST"])
+@staff_required()
+def reminder_schedule(key: str, group_code: str):
+    campaign, group = _invitation_group(key, group_code)
+    back = url_for("messaging.compose", key=campaign.key, group_code=group.code, loai="nhac")
+    after_text = (request.form.get("after_days") or "").strip()[:40]
+    before_text = (request.form.get("before_end") or "").strip()
+    try:
+        after = parse_days(after_text)
+        before = parse_days(before_text)
+        if len(before) > 1:
+            raise ScheduleError("Chỉ ghi một số ngày trước khi kết thúc đợt.")
+    except ScheduleError as exc:
+        flash(f"Chưa lưu lịch nhắc: {exc}", "error")
+        return redirect(back)
+    if before and campaign.ends_on is None:
+        flash("Chưa lưu lịch nhắc: đợt khảo sát chưa có ngày kết thúc (đặt ở trang Thiết lập).", "error")
+        return redirect(back)
+    before_value = before[0] if before else None
+    group.reminder_after_days = ",".join(map(str, after))
+    group.reminder_before_end_days = before_value
+    record(session(), "group.reminders_changed", f"group:{campaign.key}/{group.code}", after=describe(group))
+    session().commit()
+    flash(f"Đã lưu lịch nhắc tự động: {describe(group)}.")
+    return redirect(back)
 
 
 def _zalo_fields(values: dict) -> dict[str, str]:

@@ -232,3 +232,25 @@ def resume() -> int:
     for send_id in unfinished:
         jobs.enqueue("send", send_id)
     return len(unfinished)
+
+
+def run_reminders(now_iso: str | None = None) -> list[int]:
+    """The reminder tick: queue every reminder due now (or at ``now_iso``, for tests and replays)."""
+    from .reminders import queue_due
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    s = session()
+    sends = queue_due(s, now)
+    ids = [send.id for send in sends]
+    s.commit()
+    for send_id in ids:
+        jobs.enqueue("send", send_id)
+    return ids
+
+
+def tick() -> None:
+    """The periodic job: reminders due now, then the next tick scheduled (surveyapp/jobs.py)."""
+    run_reminders()
+    url = current_app.config["REDIS_URL"]
+    if url:
+        jobs.ensure_tick(url)
