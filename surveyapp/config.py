@@ -32,7 +32,8 @@
 ``REDIS_URL``
     The job queue (RQ) for sending invitations and heavy exports, e.g. ``redis://127.0.0.1:6379/1``;
     run ``surveyapp worker`` beside the web servers. Unset (a laptop): jobs run in a thread of the
-    process that started them.
+    process that started them. ``QUEUE_NAME`` (default ``surveyapp``) separates installations
+    sharing one Redis.
 ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_TLS``, ``SMTP_USER``, ``SMTP_PASSWORD``, ``MAIL_FROM``
     E-mail: the SMTP server (port default 587 with ``starttls``, 465 with ``tls``, 25 with ``none``),
     the login (optional), and the sender, e.g. ``Sở Nội vụ <khaosat@noivu.example.vn>``.
@@ -123,6 +124,7 @@ def _messaging(env) -> dict:
         ) from None
     return {
         "REDIS_URL": env.get("REDIS_URL", ""),
+        "QUEUE_NAME": env.get("QUEUE_NAME", "surveyapp"),
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(port),
         "SMTP_TLS": tls,

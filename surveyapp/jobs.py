@@ -25,7 +25,6 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-QUEUE = "surveyapp"
 #: the jobs there are, by name: module and function, each taking plain arguments
 JOBS = {
     "send": "surveyapp.messaging.work:run_send",
@@ -49,10 +48,11 @@ def redis_connection(url: str):
     return redis.Redis.from_url(url)
 
 
-def queue(url: str):
+def queue(config) -> object:
+    """The app's RQ queue (``REDIS_URL``; its name ``QUEUE_NAME``, default "surveyapp")."""
     from rq import Queue
 
-    return Queue(QUEUE, connection=redis_connection(url))
+    return Queue(config["QUEUE_NAME"], connection=redis_connection(config["REDIS_URL"]))
 
 
 def enqueue(name: str, *args, delay: float = 0.0) -> str:
@@ -62,7 +62,7 @@ def enqueue(name: str, *args, delay: float = 0.0) -> str:
     job_id = f"{name}-{'-'.join(map(str, args))}-{uuid.uuid4().hex[:8]}"
     if url:
         options = {"job_id": job_id, "job_timeout": 6 * 3600, "result_ttl": 3600, "failure_ttl": 7 * 86400}
-        q = queue(url)
+        q = queue(app.config)
         if delay > 0:
             q.enqueue_in(timedelta(seconds=delay), run, name, *args, **options)
         else:
@@ -94,11 +94,11 @@ def run(name: str, *args) -> None:
         _target(name)(*args)
 
 
-def ensure_tick(url: str) -> bool:
+def ensure_tick(config) -> bool:
     """Keep one periodic ``tick`` scheduled, however many workers start; True when one was added."""
     from rq.registry import ScheduledJobRegistry
 
-    q = queue(url)
+    q = queue(config)
     waiting = [*ScheduledJobRegistry(queue=q).get_job_ids(), *q.get_job_ids()]
     if any(job_id.startswith("tick-") for job_id in waiting):
         return False

@@ -5,6 +5,7 @@ links followed and answered in headless Chromium, and where every message stands
 from __future__ import annotations
 
 import email
+import io
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from surveyapp.api.tokens import new_token
@@ -27,7 +29,7 @@ from surveyapp.invitations.services import Person, add_invitations
 from surveyapp.models import Invitation, Message, MessageSend, RespondentGroup, Response, Unit
 from surveyapp.web import VIETNAM
 
-from .conftest import STRICT_TOOLS, TEST_CONFIG, count, csrf_token, hidden_fields
+from .conftest import ARTIFACTS, STRICT_TOOLS, TEST_CONFIG, count, csrf_token, hidden_fields
 from .test_browser import PHONE, browser, no_axe_violations  # noqa: F401 (the fixture)
 from .test_invitations import leader_answers
 from .test_qr_posters import login
@@ -91,7 +93,9 @@ def queue_url():
 
 
 def mail_config(smtp, queue: str = "") -> dict:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_TLS": "none",
+    """Mail through the test's SMTP server; with ``queue``, jobs on a queue of this test's own (a
+    worker left over from another run never takes them)."""
+    return {"QUEUE_NAME": f"test-{os.getpid()}-{smtp.port}","SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_TLS": "none",
             "MAIL_FROM": "Sở Nội vụ tỉnh Hải Dương <khaosat@noivu.example.vn>", "REDIS_URL": queue,
             "MESSAGE_RATE_EMAIL": "1000 per second", "MESSAGE_RETRY_DELAYS": [0.2, 0.2]}  # fmt: skip
 
@@ -100,7 +104,7 @@ def worker_env(app, **extra) -> dict:
     """The worker's environment: the same database, secret and public address as the app."""
     c = app.config
     env = {**os.environ, "DATABASE_URL": c["DATABASE_URL"], "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
-           "PUBLIC_BASE_URL": c["PUBLIC_BASE_URL"], "REDIS_URL": c["REDIS_URL"], "SMTP_HOST": c["SMTP_HOST"],
+           "PUBLIC_BASE_URL": c["PUBLIC_BASE_URL"], "REDIS_URL": c["REDIS_URL"], "QUEUE_NAME": c["QUEUE_NAME"], "SMTP_HOST": c["SMTP_HOST"],
            "SMTP_PORT": str(c["SMTP_PORT"]), "SMTP_TLS": c["SMTP_TLS"], "MAIL_FROM": c["MAIL_FROM"],
            "MESSAGE_RATE_EMAIL": c["MESSAGE_RATE_EMAIL"],
            "MESSAGE_RETRY_DELAYS": ",".join(str(d) for d in c["MESSAGE_RETRY_DELAYS"])}  # fmt: skip
@@ -132,7 +136,7 @@ def compose(client, group_code: str = "hdnd", **fields):
     page = client.get(url + ("?loai=nhac" if fields.get("kind") == "reminder" else "")).get_data(as_text=True)
     chosen = re.findall(r'name="people" value="(\d+)"[^>]*checked', page)
     subject = re.search(r'name="subject" value="([^"]*)"', page)
-    body = re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', page, re.S)
+    body = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', page, re.S)
     import html
 
     data = {"csrf_token": csrf_token(page), "channel": "email", "kind": "invitation",
@@ -207,6 +211,11 @@ def test_invited_by_email_via_the_worker(browser, live_server, app, client, demo
     assert stages == {"completed": "3", "opened": "1", "sent": "1", "not_sent": "1"}, stages
     only_opened = client.get(f"/admin/c/{KEY}/g/hdnd/?tinh-trang=opened").get_data(as_text=True)
     assert people[4].full_name in only_opened and people[1].full_name not in only_opened
+    exported = load_workbook(io.BytesIO(client.get(f"/admin/c/{KEY}/g/hdnd/links.xlsx").data)).active
+    rows = {r[0]: r for r in exported.iter_rows(min_row=2, values_only=True)}
+    assert rows[people[4].full_name][6] == "Đã mở đường dẫn" and rows[people[1].full_name][6] == "Đã trả lời"
+    assert rows[people[5].full_name][6] == "Đã gửi" and rows[people[5].full_name][7].startswith("Email ")
+    assert rows[people[0].full_name][6:] == ("Chưa gửi", "")
     token = new_token(dbs, "kiểm tra")
     dbs.commit()
     api = client.get(f"/api/campaigns/{KEY}/invitations", headers={"Authorization": f"Bearer {token}"})
@@ -402,3 +411,68 @@ def test_reminders_on_a_fake_clock_reach_only_those_who_have_not_answered(app, c
     received = [m["To"] for m in smtp.messages]
     assert sum(people[0].email in to for to in received) == 1  # the invitation only
     assert sum(people[1].email in to for to in received) == 1
+
+
+@pytest.mark.browser
+def test_the_send_pages_on_a_phone_and_a_desktop(browser, live_server, app, demo, dbs, smtp, queue_url):  # noqa: F811
+    """What the office sees, in Chromium at 360 and 1366 px with axe-core: compose with its
+    preview, the progress bar following the worker, the group's list; and the opt-out page."""
+    from .test_every_page import _sign_in
+
+    app.config.update(mail_config(smtp, queue_url))
+    _group, people = delegates(dbs, 12, without_email=2)
+    shots = ARTIFACTS / "messaging"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width, height in ((360, 740), (1366, 900)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
+        page.goto(f"{live_server}/admin/c/{KEY}/g/hdnd/gui")
+        page.screenshot(path=str(shots / f"compose-{width}.png"), full_page=True)
+        no_axe_violations(page)
+        page.locator('input[name="people"]').first.uncheck()
+        page.check("#all")  # "choose all" ticks every person who can receive it
+        assert page.locator('input[name="people"]:checked').count() == 10
+        page.click("button[value=preview] >> nth=-1")
+        page.wait_for_selector("#preview-title")
+        assert page.inner_text("button[value=send]") == "Gửi 10 thư"
+        page.screenshot(path=str(shots / f"preview-{width}.png"), full_page=True)
+        no_axe_violations(page)
+        if width == 360:
+            page.goto(f"{live_server}/admin/c/{KEY}/g/hdnd/gui?loai=nhac")
+            page.screenshot(path=str(shots / f"reminder-{width}.png"), full_page=True)
+            no_axe_violations(page)
+            context.close()
+            continue
+        page.click("button[value=send]")
+        page.wait_for_selector("#send-progress")
+        assert page.is_visible("text=Đang gửi: 0/10 thư")
+        page.screenshot(path=str(shots / f"send-queued-{width}.png"), full_page=True)
+        no_axe_violations(page)
+        worker = subprocess.Popen([str(SURVEYAPP), "worker", "--burst"], env=worker_env(app),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        page.wait_for_selector("text=Đã gửi xong: 10/10 thư", timeout=60_000)  # the bar followed, then reloaded
+        worker.wait(60)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.screenshot(path=str(shots / "send-done-360.png"), full_page=True)
+        no_axe_violations(page)
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(shots / f"send-done-{width}.png"), full_page=True)
+        for w in (360, 1366):
+            page.set_viewport_size({"width": w, "height": 900})
+            page.goto(f"{live_server}/admin/c/{KEY}/g/hdnd/")
+            page.screenshot(path=str(shots / f"group-{w}.png"), full_page=True)
+            no_axe_violations(page)
+        context.close()
+    for width in (360, 1366):
+        context = browser.new_context(viewport={"width": width, "height": 740})
+        page = context.new_page()
+        page.goto(f"{live_server}/i/{people[3].code}/tu-choi")
+        page.screenshot(path=str(shots / f"opt-out-{width}.png"), full_page=True)
+        no_axe_violations(page)
+        if width == 1366:
+            page.click("button.send")
+            page.wait_for_selector("text=Đã ghi nhận")
+            no_axe_violations(page)
+        context.close()
+    dbs.refresh(people[3])
+    assert people[3].opted_out

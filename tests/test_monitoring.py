@@ -76,6 +76,7 @@ def routes(staff) -> dict[str, set[str]]:
         f"{c}/quality": {"admin"},
         f"{c}/settings": {"admin"},
         f"{c}/g/hdnd/": {"admin"},
+        f"{c}/g/hdnd/gui": {"admin"},
         f"{c}/g/hdnd/links.csv": {"admin"},
         f"{c}/g/hdnd/links.xlsx": {"admin"},
         f"{c}/g/hdnd/qr-slips": {"admin"},
@@ -326,7 +327,12 @@ def test_openapi_document_validates(client):
 
     spec = client.get("/api/openapi.json").get_json()
     validate(spec)
-    assert set(spec["paths"]) == {"/api/campaigns", "/api/campaigns/{key}/progress", "/api/campaigns/{key}/scores"}
+    assert set(spec["paths"]) == {
+        "/api/campaigns",
+        "/api/campaigns/{key}/progress",
+        "/api/campaigns/{key}/scores",
+        "/api/campaigns/{key}/invitations",
+    }
 
 
 def test_unit_officer_prints_slips_for_their_own_unit_from_the_home_page(app, staff, dbs):

@@ -13,7 +13,7 @@ from ..campaigns.services import progress
 from ..db import session
 from ..lookups import group_or_404
 from ..messaging.channels import configured
-from ..messaging.services import STAGES, deliveries
+from ..messaging.services import STAGES, deliveries, last_sent_words
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
 from .services import (
@@ -218,11 +218,12 @@ def links(key: str, group_code: str, fmt: str):
     invitations = group_invitations(session(), group)
     if request.args.get("only") == "pending":
         invitations = [i for i in invitations if not i.answered and not i.revoked]
+    stages = {i: (d.text, last_sent_words(d)) for i, d in deliveries(session(), group, invitations).items()}
     name = f"{'nhac-nho' if request.args.get('only') else 'duong-dan'}-{campaign.key}-{group.code}"
     if fmt == "csv":
-        return _download(links_csv(invitations), "text/csv", f"{name}.csv")
+        return _download(links_csv(invitations, stages), "text/csv", f"{name}.csv")
     if fmt == "xlsx":
-        return _download(links_xlsx(f"{campaign.name} — {group.name}", invitations), XLSX, f"{name}.xlsx")
+        return _download(links_xlsx(f"{campaign.name} — {group.name}", invitations, stages), XLSX, f"{name}.xlsx")
     abort(404)
 
 

@@ -198,10 +198,14 @@ def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-LINK_HEADINGS = ["Họ tên", "Chức vụ", "Đơn vị", "Điện thoại", "Email", "Đường dẫn cá nhân", "Trạng thái"]
+LINK_HEADINGS = ["Họ tên", "Chức vụ", "Đơn vị", "Điện thoại", "Email", "Đường dẫn cá nhân", "Trạng thái",
+                 "Lần gửi gần nhất"]  # fmt: skip
 
 
-def _link_rows(invitations: list[Invitation]) -> list[list[str]]:
+def _link_rows(invitations: list[Invitation], stages: dict[int, tuple[str, str]] | None) -> list[list[str]]:
+    """``stages``: per invitation, where the person stands and the last message sent (words), as
+    the group page shows them (surveyapp/messaging/services.py, ``deliveries``)."""
+    stages = stages or {}
     return [
         [
             i.full_name,
@@ -210,37 +214,39 @@ def _link_rows(invitations: list[Invitation]) -> list[list[str]]:
             i.phone,
             i.email,
             "" if i.revoked else invitation_url(i.code),
-            status_text(i),
+            stages.get(i.id, (status_text(i), ""))[0],
+            stages.get(i.id, ("", ""))[1],
         ]
         for i in invitations
     ]
 
 
-def links_csv(invitations: list[Invitation]) -> bytes:
+def links_csv(invitations: list[Invitation], stages: dict[int, tuple[str, str]] | None = None) -> bytes:
     """UTF-8 with a byte-order mark so Excel opens the Vietnamese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(LINK_HEADINGS)
-    for row in _link_rows(invitations):
+    for row in _link_rows(invitations, stages):
         writer.writerow([_safe(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def links_xlsx(title: str, invitations: list[Invitation]) -> bytes:
+def links_xlsx(title: str, invitations: list[Invitation], stages: dict[int, tuple[str, str]] | None = None) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
     sheet = book.add_worksheet("Danh sách mời")
     for col, text in enumerate(LINK_HEADINGS):
         sheet.write_string(0, col, text, head)
-    for r, row in enumerate(_link_rows(invitations), start=1):
+    for r, row in enumerate(_link_rows(invitations, stages), start=1):
         for col, value in enumerate(row):
             sheet.write_string(r, col, value)  # text, never a formula
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 2, 24)
     sheet.set_column(3, 4, 18)
     sheet.set_column(5, 5, 52)
-    sheet.set_column(6, 6, 14)
+    sheet.set_column(6, 6, 24)
+    sheet.set_column(7, 7, 22)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(invitations), 1), len(LINK_HEADINGS) - 1)
     sheet.set_header(f"&L{title}")

@@ -56,9 +56,9 @@ def worker_command(burst: bool) -> None:
     if reminded:
         click.echo(f"Đã xếp hàng {len(reminded)} lần gửi thư nhắc đến hạn.")
     if not burst:
-        jobs.ensure_tick(url)
+        jobs.ensure_tick(app.config)
     connection = jobs.redis_connection(url)
-    worker = SimpleWorker([jobs.queue(url)], connection=connection)
+    worker = SimpleWorker([jobs.queue(app.config)], connection=connection)
     worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
 
 

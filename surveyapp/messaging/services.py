@@ -283,6 +283,16 @@ class Delivery:
         return STAGES[self.stage]
 
 
+def last_sent_words(delivery: Delivery) -> str:
+    """ "email 02/12/2026 10:14": the channel and Vietnam time of the latest message that went."""
+    from ..web import vn_datetime
+
+    m = delivery.message
+    if m is None or m.sent_at is None:
+        return ""
+    return f"{CHANNEL_NAMES[m.send.channel]} {vn_datetime(m.sent_at)}"
+
+
 def deliveries(s: Session, group: RespondentGroup, invitations: list[Invitation]) -> dict[int, Delivery]:
     """Where each invited person stands: revoked, answered, started, opened, else the latest
     message's status; ``invitations`` must come from ``group_invitations`` (``answered`` set)."""

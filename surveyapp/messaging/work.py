@@ -251,6 +251,5 @@ def run_reminders(now_iso: str | None = None) -> list[int]:
 def tick() -> None:
     """The periodic job: reminders due now, then the next tick scheduled (surveyapp/jobs.py)."""
     run_reminders()
-    url = current_app.config["REDIS_URL"]
-    if url:
-        jobs.ensure_tick(url)
+    if current_app.config["REDIS_URL"]:
+        jobs.ensure_tick(current_app.config)

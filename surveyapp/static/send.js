@@ -4,10 +4,16 @@
   "use strict";
   var all = document.getElementById("all");
   if (all) {
+    var boxes = document.querySelectorAll('input[name="' + all.dataset.all + '"]');
     all.addEventListener("change", function () {
-      var boxes = document.querySelectorAll('input[name="' + all.dataset.all + '"]');
       for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
     });
+    var follow = function () {
+      var every = boxes.length > 0;
+      for (var i = 0; i < boxes.length; i++) every = every && boxes[i].checked;
+      all.checked = every;
+    };
+    for (var i = 0; i < boxes.length; i++) boxes[i].addEventListener("change", follow);
   }
   var box = document.getElementById("send-progress");
   if (!box || box.dataset.finished === "1") return;
