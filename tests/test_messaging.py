@@ -224,7 +224,8 @@ def test_invited_by_email_via_the_worker(browser, live_server, app, client, demo
     assert [u["unit_code"] for u in hdnd["units"]] == ["HDG-NGG"]
     summary = hdnd["outcomes"]
     assert summary == {"invited": 6, "sent": 5, "opened": 4, "started": 0, "completed": 3, "failed": 0,
-                       "bounced": 0, "opted_out": 0, "not_sent": 1}, summary  # fmt: skip
+                       "bounced": 0, "opted_out": 0, "not_sent": 1, "rr1": 0.5, "rr2": 0.5,
+                       "coop1": 0.75}, summary  # fmt: skip
 
 
 def test_a_killed_worker_resumes_and_nobody_gets_two(app, client, demo, dbs, smtp, queue_url):

@@ -5,8 +5,12 @@ from __future__ import annotations
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 OUTCOMES = ("invited", "sent", "opened", "started", "completed", "failed", "bounced", "opted_out", "not_sent")
-OUTCOME_COUNTS = {"type": "object", "required": list(OUTCOMES),
-                  "properties": {k: {"type": "integer", "minimum": 0} for k in OUTCOMES}}  # fmt: skip
+#: AAPOR Standard Definitions (sampling/outcomes.py): RR1, RR2 and COOP1 as shares; null when undefined
+RATES = ("rr1", "rr2", "coop1")
+SHARE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+COUNT = {"type": "integer", "minimum": 0}
+OUTCOME_COUNTS = {"type": "object", "required": [*OUTCOMES, *RATES],
+                  "properties": {**dict.fromkeys(OUTCOMES, COUNT), **dict.fromkeys(RATES, SHARE)}}  # fmt: skip
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Mã đợt khảo sát"}
 
 

@@ -93,22 +93,28 @@ def progress(key: str):
 def invitation_outcomes(key: str):
     """Per invited group and unit, how many people were invited, reached, opened, answered …:
     counts only, never a name."""
-    from ..messaging.services import OUTCOMES, outcomes
+    from ..messaging.services import OUTCOMES, outcomes, rates_of
 
     campaign = _campaign_or_404(key)
     if campaign is None:
         return _error(404, f"Không có đợt khảo sát “{key}”.")
     s = session()
+
+    def counts(found) -> dict:
+        r = rates_of(found)
+        return {**{k: found[k] for k in OUTCOMES}, "rr1": _number(r.rr1), "rr2": _number(r.rr2),
+                "coop1": _number(r.coop1)}  # fmt: skip
+
     groups = []
     for group in campaign.groups:
         if group.mode != GroupMode.INVITATION:
             continue
         found = outcomes(s, group)
         names = dict(s.execute(select(Unit.code, Unit.name).where(Unit.code.in_([k for k in found if k != "*"]))).all())
-        units = [{"unit_code": code, "unit_name": names[code], **{k: found[code][k] for k in OUTCOMES}}
+        units = [{"unit_code": code, "unit_name": names[code], **counts(found[code])}
                  for code in sorted(k for k in found if k != "*")]  # fmt: skip
-        groups.append({"group_code": group.code, "group_name": group.name,
-                       "outcomes": {k: found["*"][k] for k in OUTCOMES}, "units": units})  # fmt: skip
+        groups.append({"group_code": group.code, "group_name": group.name, "outcomes": counts(found["*"]),
+                       "units": units})  # fmt: skip
     return jsonify({"campaign": campaign.key, "groups": groups})
 
 

@@ -12,8 +12,8 @@ from ..auth import current_user, staff_required
 from ..campaigns.services import progress
 from ..db import session
 from ..lookups import group_or_404
+from ..messaging import services as sending  # (a module: the two areas import each other)
 from ..messaging.channels import configured
-from ..messaging.services import STAGES, deliveries, last_sent_words
 from ..models import Campaign, CounterAccess, GroupMode, Invitation, RespondentGroup, Role, Slip, Unit, too_long
 from . import bp
 from .services import (
@@ -58,10 +58,14 @@ def group_page(key: str, group_code: str):
     s = session()
     invitations = group_invitations(s, group) if group.mode == GroupMode.INVITATION else []
     answered = sum(1 for i in invitations if i.answered)
-    delivery = deliveries(s, group, invitations) if invitations else {}
+    delivery = sending.deliveries(s, group, invitations) if invitations else {}
     stage_counts = Counter(d.stage for d in delivery.values())
     shown_stage = request.args.get("tinh-trang")
-    listed = [i for i in invitations if delivery[i.id].stage == shown_stage] if shown_stage in STAGES else invitations
+    listed = (
+        [i for i in invitations if delivery[i.id].stage == shown_stage]
+        if shown_stage in sending.STAGES
+        else invitations
+    )
     # the same figures as the campaign page and the dashboard: valid responses against the quotas
     quota = [row for row in progress(s, campaign) if row.group_code == group.code]
     batches = s.execute(
@@ -82,7 +86,7 @@ def group_page(key: str, group_code: str):
         invitations=invitations,
         listed=listed,
         delivery=delivery,
-        stages=STAGES,
+        stages=sending.STAGES,
         stage_counts=stage_counts,
         shown_stage=shown_stage,
         channels_ready=configured(current_app.config),
@@ -218,7 +222,9 @@ def links(key: str, group_code: str, fmt: str):
     invitations = group_invitations(session(), group)
     if request.args.get("only") == "pending":
         invitations = [i for i in invitations if not i.answered and not i.revoked]
-    stages = {i: (d.text, last_sent_words(d)) for i, d in deliveries(session(), group, invitations).items()}
+    stages = {
+        i: (d.text, sending.last_sent_words(d)) for i, d in sending.deliveries(session(), group, invitations).items()
+    }
     name = f"{'nhac-nho' if request.args.get('only') else 'duong-dan'}-{campaign.key}-{group.code}"
     if fmt == "csv":
         return _download(links_csv(invitations, stages), "text/csv", f"{name}.csv")

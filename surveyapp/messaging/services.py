@@ -10,9 +10,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager
 
+from sampling.outcomes import Rates, coverage, rates
+
 from .. import anonymity
 from ..invitations.services import group_invitations, invitation_url
 from ..models import (
+    FrameDraw,
+    GroupMode,
     Invitation,
     Message,
     MessageSend,
@@ -20,6 +24,7 @@ from ..models import (
     RespondentGroup,
     SendChannel,
     SendKind,
+    Unit,
     User,
 )
 from .addresses import email_problem, mobile, phone_problem
@@ -348,7 +353,7 @@ def outcomes(s: Session, group: RespondentGroup) -> dict[str, Counter]:
         )
     )
     opened = anonymity.opened_ids(s, group, invitations)
-    result: dict[str, Counter] = {"*": Counter({k: 0 for k in OUTCOMES})}
+    result: dict[str, Counter] = {"*": Counter({k: 0 for k in (*OUTCOMES, "contacted")})}
     for i in invitations:
         d = delivery[i.id]
         marks = {"invited"}
@@ -368,6 +373,104 @@ def outcomes(s: Session, group: RespondentGroup) -> dict[str, Counter]:
             marks.add("opted_out")
         if i.id not in reached and not i.answered:
             marks.add("not_sent")
+        if "opened" in marks or i.opted_out:
+            marks.add("contacted")
         for key in (i.unit.code, "*"):
-            result.setdefault(key, Counter({k: 0 for k in OUTCOMES})).update(marks)
+            result.setdefault(key, Counter({k: 0 for k in (*OUTCOMES, "contacted")})).update(marks)
     return result
+
+
+def rates_of(counts: Counter) -> Rates:
+    """AAPOR's RR1, RR2 and COOP1 of one outcome count (sampling/outcomes.py)."""
+    return rates(invited=counts["invited"], completed=counts["completed"], partial=counts["started"],
+                 contacted=counts["contacted"])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    group_name: str
+    unit_code: str
+    unit_name: str
+    counts: Counter
+    rates: Rates
+    #: the whole group (all its units)
+    total: bool
+
+
+def outcome_rows(s: Session, campaign, only_unit_id: int | None = None) -> list[OutcomeRow]:
+    """Per invited group: its total, then each unit with invited people (a unit officer sees
+    only their unit's line)."""
+    rows = []
+    for group in campaign.groups:
+        if group.mode != GroupMode.INVITATION:
+            continue
+        found = outcomes(s, group)
+        codes = [k for k in found if k != "*"]
+        units = {u.code: u for u in s.scalars(select(Unit).where(Unit.code.in_(codes)))} if codes else {}
+        if only_unit_id is None:
+            rows.append(OutcomeRow(group.name, "", "Cả nhóm", found["*"], rates_of(found["*"]), True))
+        for code in sorted(codes):
+            if only_unit_id is None or units[code].id == only_unit_id:
+                rows.append(OutcomeRow(group.name, code, units[code].name, found[code], rates_of(found[code]), False))
+    return rows
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    group_name: str
+    unit_code: str
+    unit_name: str
+    valid: int
+    #: procedures in the period: the last frame drawn from for this unit and group, else the unit's
+    frame: int | None
+    share: float | None
+
+
+def coverage_rows(s: Session, campaign, cell_rows: list) -> list[CoverageRow]:
+    """Counter groups: valid answers against the procedures of the period, per unit, for the
+    quota cells given (``campaigns.services.cells``, as the dashboard has them)."""
+    counter = {g.code for g in campaign.groups if g.mode == GroupMode.COUNTER}
+    if not counter:
+        return []
+    drawn = dict(
+        ((group_id, unit_id), size)
+        for group_id, unit_id, size in s.execute(
+            select(FrameDraw.group_id, FrameDraw.unit_id, FrameDraw.frame_size)
+            .where(FrameDraw.campaign_id == campaign.id)
+            .order_by(FrameDraw.id)
+        )
+    )
+    groups = {g.code: g for g in campaign.groups}
+    counter_cells = [c for c in cell_rows if c.group_code in counter]
+    units = dict(
+        (code, (unit_id, size))
+        for code, unit_id, size in s.execute(select(Unit.code, Unit.id, Unit.frame_size)
+                                             .where(Unit.code.in_({c.unit_code for c in counter_cells} or {""})))
+    )  # fmt: skip
+    rows = []
+    for c in counter_cells:
+        unit_id, own = units[c.unit_code]
+        frame = drawn.get((groups[c.group_code].id, unit_id), own)
+        rows.append(CoverageRow(c.group_name, c.unit_code, c.unit_name, c.valid, frame, coverage(c.valid, frame)))
+    return rows
+
+
+OUTCOME_HEADINGS = ["Nhóm", "Đơn vị", "Được mời", "Đã nhận thư", "Đã mở", "Đang trả lời", "Đã trả lời",
+                    "Xin thôi nhận", "Không gửi được", "RR1", "RR2", "Tỷ lệ hợp tác (COOP1)"]  # fmt: skip
+COVERAGE_HEADINGS = ["Nhóm", "Mã đơn vị", "Đơn vị", "Giao dịch trong kỳ", "Phiếu hợp lệ", "Độ bao phủ"]
+
+
+def outcome_sheet_rows(rows: list[OutcomeRow]) -> list[list]:
+    """The method sheet's lines: numbers as numbers, rates as shares (None where undefined)."""
+    return [[r.group_name, r.unit_name, r.counts["invited"], r.counts["sent"], r.counts["opened"], r.counts["started"],
+             r.counts["completed"], r.counts["opted_out"], r.counts["failed"] + r.counts["bounced"], r.rates.rr1,
+             r.rates.rr2, r.rates.coop1] for r in rows]  # fmt: skip
+
+
+def fieldwork_tables(s: Session, campaign) -> tuple[list[str], list[list], list[str], list[list]]:
+    """The workbook's "Thu phiếu" sheet: outcome rows of invited groups, coverage of counter ones."""
+    from ..campaigns.services import cells
+
+    covered = coverage_rows(s, campaign, cells(s, campaign))
+    coverage_lines = [[c.group_name, c.unit_code, c.unit_name, c.frame, c.valid, c.share] for c in covered]
+    return OUTCOME_HEADINGS, outcome_sheet_rows(outcome_rows(s, campaign)), COVERAGE_HEADINGS, coverage_lines

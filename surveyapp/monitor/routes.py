@@ -18,6 +18,7 @@ from ..collect.quality import CHANNEL_NAMES, FLAG_NAMES, parse_hours
 from ..collect.services import questionnaire_of
 from ..db import session
 from ..lookups import campaign_or_404
+from ..messaging.services import coverage_rows, outcome_rows
 from ..models import (
     Answer,
     AuditEvent,
@@ -59,6 +60,10 @@ def _scope() -> int | None:
     return None
 
 
+#: the counter units with the lowest coverage listed on the dashboard (all of them are in the workbook)
+COVERAGE_SHOWN = 20
+
+
 def _cells(campaign: Campaign):
     only = _scope()
     kind = request.args.get("kind") or None
@@ -93,6 +98,14 @@ def dashboard(key: str):
         ).all()
     daily = per_day(s, campaign, only)
     shown = rows if request.args.get("all") == "1" else rows[:ROWS_SHOWN]
+    invited = outcome_rows(s, campaign, only)
+    covered = coverage_rows(s, campaign, rows)
+    coverage_totals: dict[str, list[int]] = {}
+    for c in covered:
+        if c.frame:
+            t = coverage_totals.setdefault(c.group_name, [0, 0])
+            t[0] += c.valid
+            t[1] += c.frame
     return render_template(
         "monitor/dashboard.html",
         campaign=campaign,
@@ -110,6 +123,9 @@ def dashboard(key: str):
         kind=kind,
         parent=parent,
         sort=sort,
+        invited=invited,
+        covered=sorted((c for c in covered if c.share is not None), key=lambda c: c.share)[:COVERAGE_SHOWN],
+        coverage_totals=coverage_totals,
         user=current_user(),
     )
 

@@ -12,6 +12,7 @@ from questionnaires.scoring.stats import alpha_words
 from ..auth import current_user, staff_required
 from ..db import db, session
 from ..lookups import campaign_or_404
+from ..messaging.services import fieldwork_tables
 from ..models import Campaign, GroupMode, Role
 from ..setup.campaigns import current_rules_label
 from . import bp
@@ -107,7 +108,8 @@ def workbook(key: str):
         abort(404)
     buffer = io.BytesIO()
     write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign),
-                   rules_label=current_rules_label(session(), campaign), names=source_names(campaign))  # fmt: skip
+                   rules_label=current_rules_label(session(), campaign), names=source_names(campaign),
+                   fieldwork=fieldwork_tables(session(), campaign))  # fmt: skip
     return HttpResponse(
         buffer.getvalue(), mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="diem-dieu-tra-{campaign.key}.xlsx"'},

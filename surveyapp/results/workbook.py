@@ -70,6 +70,41 @@ def _n(x: float) -> str:
     return f"{x:g}".replace(".", ",")
 
 
+def _fieldwork(sheet, r: int, fieldwork, title, head, text, integer, pct, wrap) -> int:
+    """The invited groups' outcomes (AAPOR) and the counter groups' coverage, below the method."""
+    outcome_heads, outcome_rows, coverage_heads, coverage_rows = fieldwork
+    for heading, heads, rows, note in (
+        ("Kết quả mời cá nhân (AAPOR)", outcome_heads, outcome_rows,
+         "RR1 = đã trả lời / được mời; RR2 tính cả người đang trả lời dở; tỷ lệ hợp tác (COOP1) = đã trả lời / "
+         "số người liên hệ được (mở đường dẫn, trả lời hoặc xin thôi nhận thư). Nguồn: AAPOR, Standard "
+         "Definitions, 10th ed. (2023)."),
+        ("Độ bao phủ tại quầy", coverage_heads, coverage_rows,
+         "Phiếu hợp lệ so với số giao dịch của đơn vị trong kỳ: phần lượt người làm thủ tục mà khảo sát chạm tới, "
+         "không phải tỷ lệ trả lời."),
+    ):  # fmt: skip
+        if not rows:
+            continue
+        sheet.write_string(r, 0, heading, title)
+        sheet.set_row(r + 1, 45)
+        sheet.merge_range(r + 1, 0, r + 1, len(heads) - 1, note, wrap)
+        r += 2
+        for col, h in enumerate(heads):
+            sheet.write_string(r, col, h, head)
+        for row in rows:
+            r += 1
+            for col, value in enumerate(row):
+                if value is None:
+                    sheet.write_blank(r, col, None, text)
+                elif isinstance(value, float):
+                    sheet.write_number(r, col, value, pct)
+                elif isinstance(value, int):
+                    sheet.write_number(r, col, value, integer)
+                else:
+                    sheet.write_string(r, col, str(value), text)
+        r += 2
+    return r
+
+
 def write_workbook(
     out,
     campaign_name: str,
@@ -78,6 +113,7 @@ def write_workbook(
     raw_limit: int = 20_000,
     rules_label: str = "",
     names=None,
+    fieldwork: tuple[list[str], list[list], list[str], list[list]] | None = None,
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
@@ -85,6 +121,8 @@ def write_workbook(
     (``services.question_columns``), a function yielding that group's raw rows); a code book sheet
     lists every question and what its values mean.
     Past ``raw_limit`` rows a raw sheet stops with a note pointing to the CSV export.
+    ``fieldwork``: the outcome table of invited groups and the coverage table of counter groups
+    (headings and rows each, surveyapp/messaging/services.py), written on the method sheet.
     """
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     head = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"})
@@ -190,8 +228,16 @@ def write_workbook(
     method = book.add_worksheet("Phương pháp")
     method.set_column(0, 0, 120, wrap)
     method.write_string(0, 0, "Cách tính điểm", title)
-    for r, line in enumerate(method_lines(table, names), start=2):
+    lines = method_lines(table, names)
+    for r, line in enumerate(lines, start=2):
         method.write_string(r, 0, line, wrap)
+    if fieldwork and (fieldwork[1] or fieldwork[3]):
+        method.write_string(len(lines) + 3, 0, "Kết quả mời cá nhân (RR1, RR2, tỷ lệ hợp tác theo AAPOR) và độ bao "
+                            "phủ tại quầy: xem trang “Thu phiếu”.", wrap)  # fmt: skip
+        sheet = book.add_worksheet("Thu phiếu")
+        sheet.set_column(0, 1, 26)
+        sheet.set_column(2, 11, 12)
+        _fieldwork(sheet, 0, fieldwork, title, head, text, integer, pct, wrap)
 
     taken = set(book.sheetnames)
     book_rows: list[tuple[str, object]] = []  # (group name, question) for the code book
