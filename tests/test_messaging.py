@@ -226,6 +226,13 @@ def test_invited_by_email_via_the_worker(browser, live_server, app, client, demo
     assert summary == {"invited": 6, "sent": 5, "opened": 4, "started": 0, "completed": 3, "failed": 0,
                        "bounced": 0, "opted_out": 0, "not_sent": 1, "rr1": 0.5, "rr2": 0.5,
                        "coop1": 0.75}, summary  # fmt: skip
+    dashboard = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
+    total = re.search(r'<tr class="total"><td><strong>' + group.name + r"</strong></td>(.*?)</tr>", dashboard, re.S)
+    cells = re.findall(r'<td class="r">([^<]*)</td>', total.group(1))
+    assert cells == ["6", "5", "4", "0", "3", "0", "0", "50,0%", "50,0%", "75,0%"], cells
+    book = load_workbook(io.BytesIO(client.get(f"/admin/c/{KEY}/results.xlsx").data), read_only=True)
+    [line] = [r for r in book["Thu phiếu"].iter_rows(values_only=True) if r[:2] == (group.name, "Cả nhóm")]
+    assert line == (group.name, "Cả nhóm", 6, 5, 4, 0, 3, 0, 0, 0.5, 0.5, 0.75)
 
 
 def test_a_killed_worker_resumes_and_nobody_gets_two(app, client, demo, dbs, smtp, queue_url):
@@ -477,3 +484,50 @@ def test_the_send_pages_on_a_phone_and_a_desktop(browser, live_server, app, demo
         context.close()
     dbs.refresh(people[3])
     assert people[3].opted_out
+
+
+def test_counter_coverage_against_the_frame_on_the_dashboard_and_in_the_workbook(client, demo, dbs):
+    """Part 5, counter groups: valid answers against the procedures of the period, the frame drawn
+    from where there is one, else the unit's own figure; the dashboard's total and the workbook agree."""
+    from surveyapp.campaigns.services import campaign_by_key
+    from surveyapp.demo.fake import fill
+    from surveyapp.models import FrameDraw, ResponseStatus
+
+    campaign = campaign_by_key(dbs, KEY)
+    fill(dbs, campaign, share=0.5, seed=7)
+    citizen = dbs.scalars(select(RespondentGroup).where(RespondentGroup.code == "citizen")).one()
+    an_duc = dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG-02")).one()
+    dbs.add(FrameDraw(campaign_id=campaign.id, group_id=citizen.id, unit_id=an_duc.id, method="simple", seed=1,
+                      frame_sha256="0" * 64, frame_size=50, sample_size=5, reserve_size=0, selected_ids="[]",
+                      reserve_ids="[]"))  # fmt: skip
+    dbs.commit()
+    valid = dict(dbs.execute(select(Unit.code, func.count(Response.id)).join(Unit, Response.unit_id == Unit.id)
+                             .where(Response.group_id == citizen.id, Response.status == ResponseStatus.VALID)
+                             .group_by(Unit.code)).all())  # fmt: skip
+    frames = dict(dbs.execute(select(Unit.code, Unit.frame_size).where(Unit.code.in_(valid))).all())
+    frames["HDG-NGG-02"] = 50
+    assert len(valid) == 20 and all(frames.values())
+
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/dashboard").get_data(as_text=True)
+    total_valid, total_frame = sum(valid.values()), sum(frames.values())
+    assert "Độ bao phủ tại quầy" in page
+    share = f"{100 * total_valid / total_frame:.1f}".replace(".", ",")
+    numbers = f"{total_valid:,} phiếu / {total_frame:,} giao dịch".replace(",", ".")
+    assert f'{share}%</span><span class="muted">{numbers}' in page
+    lowest = min(valid, key=lambda code: valid[code] / frames[code])
+    first = re.search(r"độ bao phủ thấp nhất</summary>.*?<tbody>\s*<tr>(.*?)</tr>", page, re.S).group(1)
+    name = dbs.scalars(select(Unit.name).where(Unit.code == lowest)).one()
+    assert first.startswith(f"<td>{name}</td>") and first.endswith(
+        f"{100 * valid[lowest] / frames[lowest]:.1f}%</td>".replace(".", ",")
+    )
+
+    book = load_workbook(io.BytesIO(client.get(f"/admin/c/{KEY}/results.xlsx").data), read_only=True)
+    sheet = [r for r in book["Thu phiếu"].iter_rows(values_only=True) if r and r[0]]
+    heads = sheet.index(
+        ("Nhóm", "Mã đơn vị", "Đơn vị", "Giao dịch trong kỳ", "Phiếu hợp lệ", "Độ bao phủ", *[None] * 6)
+    )
+    lines = {r[1]: r for r in sheet[heads + 1 :] if r[0] == citizen.name}
+    assert {code: (r[3], r[4]) for code, r in lines.items()} == {code: (frames[code], valid[code]) for code in valid}
+    assert lines["HDG-NGG-02"][5] == pytest.approx(valid["HDG-NGG-02"] / 50)
+    assert "Thu phiếu" in [c for (c,) in book["Phương pháp"].iter_rows(values_only=True, max_col=1) if c][-1]
