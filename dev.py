@@ -50,8 +50,8 @@ def serve(args: list[str]) -> None:
     os.execv(BIN / "surveyapp", [str(BIN / "surveyapp"), "run", "--host", "127.0.0.1", "--port", "5000", *args])  # noqa: S606
 
 
-#: what the browser and QR tests drive: Debian's Chromium and zbarimg
-TOOLS = {"chromium": "chromium", "zbarimg": "zbar-tools"}
+#: what the browser, QR and bounce-mailbox tests drive: Debian's Chromium, zbarimg and Dovecot (IMAP)
+TOOLS = {"chromium": "chromium", "zbarimg": "zbar-tools", "dovecot": "dovecot-imapd"}
 
 
 def tools() -> None:

@@ -12,7 +12,7 @@ invited delegates; a real SMTP server (aiosmtpd) in its own process on loopback;
   page      the group's send page (what the office watches) timed every 100 ms during the send,
             against the same page with nothing being sent: the page must not wait on the send
 
-    .venv/bin/python bench/send_mail.py [--people 10000]
+    .venv/bin/python bench/send_mail.py [--people 10000] [--profile worker.prof]
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def ceiling(port: int, people: int, size: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--profile", help="write the worker's cProfile to this file")
     args = parser.parse_args()
     import redis
 
@@ -154,7 +155,10 @@ def main() -> None:
 
         watcher = threading.Thread(target=watch)
         watcher.start()
-        worker = subprocess.run([str(SURVEYAPP), "worker", "--burst"], env=env, capture_output=True, text=True)
+        command = [str(SURVEYAPP), "worker", "--burst"]
+        if args.profile:
+            command = [sys.executable, "-m", "cProfile", "-o", args.profile, *command]
+        worker = subprocess.run(command, env=env, capture_output=True, text=True)
         stop.set()
         watcher.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

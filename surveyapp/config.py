@@ -38,6 +38,10 @@
     E-mail: the SMTP server (port default 587 with ``starttls``, 465 with ``tls``, 25 with ``none``),
     the login (optional), and the sender, e.g. ``Sở Nội vụ <khaosat@noivu.example.vn>``.
     ``SMTP_BOUNCE_ADDRESS`` (optional) receives returned mail; default ``MAIL_FROM``.
+``BOUNCE_MAILBOX``
+    That address's mailbox, read for delivery reports by the worker every 10 minutes and by
+    ``surveyapp invitations bounces``: ``imaps://user:password@host[:port]/INBOX`` (``imap://`` only
+    for a server on this machine). Reports read are marked seen; messages they return are bounced.
 ``SMS_PROVIDER``, ``ESMS_API_KEY``, ``ESMS_SECRET_KEY``, ``ESMS_BRANDNAME``, ``ESMS_SMS_TYPE``
     SMS through eSMS.vn (``SMS_PROVIDER=esms``); the brand name registered with the carriers and the
     message type (default 2, customer care). ``ESMS_URL`` overrides the address (tests).
@@ -45,6 +49,9 @@
     Zalo Notification Service: the Official Account's token, the approved template, and what fills
     each of its parameters (``ho_ten={họ tên}; don_vi={đơn vị}; han_tra_loi={hạn trả lời};
     ma_moi={mã mời}``, the default). ``ZALO_URL`` overrides the address (tests).
+    ``ZALO_APP_ID`` and ``ZALO_OA_SECRET`` check the signature of Zalo's delivery reports, posted to
+    ``/hook/zalo`` (set that address as the OA's webhook). SMS delivery reports come back to
+    ``/hook/esms/…``, an address signed per message.
 ``MESSAGE_RATE_EMAIL`` / ``MESSAGE_RATE_SMS`` / ``MESSAGE_RATE_ZALO``
     How fast each channel sends, shared by every worker: defaults ``20 per second``, ``5 per second``,
     ``5 per second``.
@@ -132,6 +139,7 @@ def _messaging(env) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", ""),
         "SMTP_BOUNCE_ADDRESS": env.get("SMTP_BOUNCE_ADDRESS", ""),
+        "BOUNCE_MAILBOX": env.get("BOUNCE_MAILBOX", ""),
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 30)),
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "").strip().lower(),
         "ESMS_URL": env.get("ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),
@@ -145,6 +153,8 @@ def _messaging(env) -> dict:
         "ZALO_TEMPLATE_DATA": env.get(
             "ZALO_TEMPLATE_DATA", "ho_ten={họ tên}; don_vi={đơn vị}; han_tra_loi={hạn trả lời}; ma_moi={mã mời}"
         ),
+        "ZALO_APP_ID": env.get("ZALO_APP_ID", ""),
+        "ZALO_OA_SECRET": env.get("ZALO_OA_SECRET", ""),
         "PROVIDER_TIMEOUT": float(env.get("PROVIDER_TIMEOUT", 20)),
         "MESSAGE_RATE_EMAIL": env.get("MESSAGE_RATE_EMAIL", "20 per second"),
         "MESSAGE_RATE_SMS": env.get("MESSAGE_RATE_SMS", "5 per second"),

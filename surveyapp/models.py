@@ -579,6 +579,8 @@ class Message(Base):
     #: why it failed or bounced, in Vietnamese (with the provider's own words)
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: when the provider reported it reached the phone (eSMS, Zalo delivery reports)
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)
 
     send: Mapped[MessageSend] = relationship()
     invitation: Mapped[Invitation] = relationship()

@@ -4,6 +4,7 @@ links followed and answered in headless Chromium, and where every message stands
 
 from __future__ import annotations
 
+import contextlib
 import email
 import io
 import os
@@ -107,7 +108,8 @@ def worker_env(app, **extra) -> dict:
            "PUBLIC_BASE_URL": c["PUBLIC_BASE_URL"], "REDIS_URL": c["REDIS_URL"], "QUEUE_NAME": c["QUEUE_NAME"], "SMTP_HOST": c["SMTP_HOST"],
            "SMTP_PORT": str(c["SMTP_PORT"]), "SMTP_TLS": c["SMTP_TLS"], "MAIL_FROM": c["MAIL_FROM"],
            "MESSAGE_RATE_EMAIL": c["MESSAGE_RATE_EMAIL"],
-           "MESSAGE_RETRY_DELAYS": ",".join(str(d) for d in c["MESSAGE_RETRY_DELAYS"])}  # fmt: skip
+           "MESSAGE_RETRY_DELAYS": ",".join(str(d) for d in c["MESSAGE_RETRY_DELAYS"]),
+           "BOUNCE_MAILBOX": c["BOUNCE_MAILBOX"]}  # fmt: skip
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -243,12 +245,13 @@ def test_a_killed_worker_resumes_and_nobody_gets_two(app, client, demo, dbs, smt
     _group, people = delegates(dbs, 500)
     login(client, demo.admin_username, demo.admin_password)
     send_id = send_now(client)
+    # its own process group: RQ's scheduler runs in a child process, and a machine that dies takes both
     worker = subprocess.Popen([str(SURVEYAPP), "worker"], env=worker_env(app), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+                              stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
 
     def kill_at_200(received: int):
         if received == 200:
-            os.kill(worker.pid, signal.SIGKILL)  # while the 201st is being handed over
+            os.killpg(worker.pid, signal.SIGKILL)  # while the 201st is being handed over
             worker.wait(10)
             return False  # and that one is not accepted
 
@@ -259,8 +262,8 @@ def test_a_killed_worker_resumes_and_nobody_gets_two(app, client, demo, dbs, smt
             time.sleep(0.1)
         assert worker.returncode == -signal.SIGKILL, worker.returncode
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
     smtp.hold = None
     assert len(smtp.messages) == 200
     out = run_worker(app)
@@ -531,3 +534,192 @@ def test_counter_coverage_against_the_frame_on_the_dashboard_and_in_the_workbook
     assert {code: (r[3], r[4]) for code, r in lines.items()} == {code: (frames[code], valid[code]) for code in valid}
     assert lines["HDG-NGG-02"][5] == pytest.approx(valid["HDG-NGG-02"] / 50)
     assert "Thu phiếu" in [c for (c,) in book["Phương pháp"].iter_rows(values_only=True, max_col=1) if c][-1]
+
+
+@pytest.fixture
+def imap():
+    """Dovecot (Debian's IMAP server) on loopback with one mailbox, the bounce address's."""
+    import pwd
+    import shutil
+    import tempfile
+
+    dovecot = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+    if dovecot is None:
+        message = "dovecot is not installed (the bounce-mailbox tests' IMAP server): apt-get install dovecot-imapd"
+        if STRICT_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    # not under pytest's tmp_path (mode 0700): the mail processes run as another user when we are root
+    root = Path(tempfile.mkdtemp(prefix="surveyapp-dovecot-"))
+    root.chmod(0o755)
+    for sub in ("base", "state", "home"):
+        (root / sub).mkdir(parents=True)
+    # dovecot never runs mail processes as root: as root, the mailbox belongs to nobody
+    uid, gid = (
+        (os.getuid(), os.getgid()) if os.getuid() else (pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid)
+    )
+    os.chown(root / "home", uid, gid)
+    port = free_port()
+    user = pwd.getpwuid(os.getuid()).pw_name
+    unprivileged = "" if os.getuid() == 0 else f"default_internal_user = {user}\ndefault_login_user = {user}\n"
+    (root / "dovecot.conf").write_text(f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/base
+state_dir = {root}/state
+log_path = {root}/log
+{unprivileged}ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/home/%u/Maildir
+passdb {{
+  driver = static
+  args = password=matkhau
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+""")
+    subprocess.run([dovecot, "-c", str(root / "dovecot.conf")], check=True, timeout=30)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, (root / "log").read_text()[-2000:]
+            time.sleep(0.1)
+    yield f"imap://tra-lai:matkhau@127.0.0.1:{port}/INBOX"
+    subprocess.run([dovecot, "-c", str(root / "dovecot.conf"), "stop"], timeout=30)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def delivery_report(
+    original,
+    recipient: str,
+    *,
+    action: str = "failed",
+    status: str = "5.1.1",
+    diagnostic: str = "smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown",
+) -> bytes:
+    """A delivery status notification (RFC 3464) as Postfix writes one, returning ``original``."""
+    subject = "Undelivered Mail Returned to Sender" if action == "failed" else "Delayed Mail (still being retried)"
+    returned = "".join(f"{k}: {v}\r\n" for k, v in original.items() if k in ("From", "To", "Subject", "Message-ID"))
+    text = f"""From: MAILER-DAEMON@mail.hdnd.example.vn (Mail Delivery System)
+To: khaosat@noivu.example.vn
+Subject: {subject}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B0UND"
+
+--B0UND
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mail.hdnd.example.vn.
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B0UND
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.hdnd.example.vn
+Arrival-Date: Wed,  2 Dec 2026 10:00:00 +0700
+
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822;{recipient}
+Action: {action}
+Status: {status}
+Remote-MTA: dns; mx.hdnd.example.vn
+Diagnostic-Code: {diagnostic.format(rcpt=recipient)}
+
+--B0UND
+Content-Type: text/rfc822-headers
+
+{returned}
+--B0UND--
+"""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+def test_returned_mail_is_read_from_the_bounce_mailbox(app, runner, client, demo, dbs, smtp, queue_url, imap):
+    """Part 4, bounces: delivery reports land in the bounce address's mailbox (a real IMAP server);
+    the command and the worker's tick read them; only a report that names one of our messages and
+    its recipient as failed for good marks that message bounced, with the server's reason. A delay
+    report, someone else's mail and a report naming another address change nothing."""
+    import imaplib
+
+    from surveyapp import jobs
+
+    app.config.update(mail_config(smtp, queue_url), BOUNCE_MAILBOX=imap)
+    _group, people = delegates(dbs, 5)
+    login(client, demo.admin_username, demo.admin_password)
+    send_now(client)
+    run_worker(app)
+    mails = {p.email: smtp.to(p.email)[0] for p in people}
+    unknown, delayed, other = people[0].email, people[1].email, people[2].email
+    box = imaplib.IMAP4("127.0.0.1", int(re.search(r":(\d+)/", imap).group(1)))
+    box.login("tra-lai", "matkhau")
+
+    def deliver(raw: bytes) -> None:  # as the mail server delivers a report to the bounce address
+        assert box.append("INBOX", None, None, raw)[0] == "OK"
+
+    deliver(delivery_report(mails[unknown], unknown))
+    deliver(
+        delivery_report(
+            mails[delayed],
+            delayed,
+            action="delayed",
+            status="4.4.1",
+            diagnostic="X-Postfix; connect to mx.hdnd.example.vn: timed out",
+        ),
+    )
+    deliver(delivery_report(mails[other], "ai-do-khac@hdnd.example.vn"))
+    deliver(b"From: ban@example.vn\r\nSubject: Cam on\r\n\r\nDa nhan thu moi.\r\n")
+
+    result = runner.invoke(args=["invitations", "bounces"])
+    assert result.exit_code == 0, result.output
+    assert "Đã đọc 4 thư báo; 1 thư mời bị trả lại." in result.output, result.output
+    dbs.expire_all()
+    by_address = {m.recipient: m for m in dbs.scalars(select(Message))}
+    assert by_address[unknown].status == "bounced"
+    assert by_address[unknown].error == ("Thư bị máy chủ của người nhận trả lại: smtp; 550 5.1.1 "
+                                         f"<{unknown}>: Recipient address rejected: User unknown")  # fmt: skip
+    assert {a for a, m in by_address.items() if m.status != "sent"} == {unknown}
+    again = runner.invoke(args=["invitations", "bounces"])
+    assert "Đã đọc 0 thư báo; 0 thư mời bị trả lại." in again.output  # read reports are marked seen
+
+    deliver(delivery_report(mails[people[3].email], people[3].email))  # later, by the tick
+    box.logout()
+    with app.app_context():
+        jobs.enqueue("tick")
+    run_worker(app)
+    dbs.expire_all()
+    assert dbs.scalars(select(Message.status).where(Message.recipient == people[3].email)).one() == "bounced"
+    page = client.get(f"/admin/c/{KEY}/g/hdnd/").get_data(as_text=True)
+    assert re.search(r'<option value="bounced"[^>]*>[^<(]+\(2\)</option>', page)
+    token = new_token(dbs, "kiểm tra")
+    dbs.commit()
+    api = client.get(f"/api/campaigns/{KEY}/invitations", headers={"Authorization": f"Bearer {token}"}).get_json()
+    [hdnd] = [g for g in api["groups"] if g["group_code"] == "hdnd"]
+    assert hdnd["outcomes"]["bounced"] == 2 and hdnd["outcomes"]["sent"] == 3
+
+
+def test_an_unreadable_bounce_mailbox_is_a_vietnamese_message(app, runner, demo, imap):
+    app.config.update(BOUNCE_MAILBOX=imap.replace("matkhau", "sai-mat-khau"))
+    result = runner.invoke(args=["invitations", "bounces"])
+    assert result.exit_code != 0
+    assert "Không đọc được hộp thư nhận thư trả lại (BOUNCE_MAILBOX)" in result.output, result.output
+    app.config.update(BOUNCE_MAILBOX="pop3://may-chu/INBOX")
+    assert "imaps://tên:mật-khẩu@máy-chủ/INBOX" in runner.invoke(args=["invitations", "bounces"]).output

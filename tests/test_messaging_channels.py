@@ -25,7 +25,7 @@ from .test_qr_posters import login
 #: the fields each provider documents for one message (developers.esms.vn "Send OTP/Customer care
 #: message"; developers.zalo.me "Gửi ZNS": phone, template_id, template_data, tracking_id)
 ESMS_FIELDS = {"ApiKey", "SecretKey", "Phone", "Content", "Brandname", "SmsType", "IsUnicode", "RequestId",
-               "campaignid"}  # fmt: skip
+               "campaignid", "CallbackUrl"}  # fmt: skip
 ZALO_FIELDS = {"phone", "template_id", "template_data", "tracking_id"}
 
 
@@ -244,3 +244,69 @@ def test_sending_needs_a_signed_in_administrator(app, client, demo, dbs):
 def test_placeholders_ignore_case_spacing_and_diacritics():
     assert render("{Ho  Ten} · {đường dẫn}", {"họ tên": "Lê Thị Hoa", "đường dẫn": "L"}) == "Lê Thị Hoa · L"
     assert check(Draft("", "{duong dan}"), needs_subject=True) == ["Email cần có tiêu đề."]
+
+
+def test_sms_delivery_reports_come_back_signed_per_message(app, runner, client, demo, dbs, provider):
+    """Part 4: eSMS calls each message's CallbackUrl (HTTP GET, eSMS's documented arguments). The
+    address is signed per message: a report with another message's signature, or none, changes
+    nothing; an undelivered report marks only that message bounced, with eSMS's words."""
+    app.config.update(esms_config(provider))
+    delegates_with_phones(dbs)
+    provider.answers = [(200, {"CodeResult": "100", "SMSID": "abc123"})]
+    runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "sms"])
+    callbacks = [r["body"]["CallbackUrl"] for r in provider.requests]
+    base = app.config["PUBLIC_BASE_URL"]
+    assert all(c.startswith(f"{base}/hook/esms/") for c in callbacks) and len(set(callbacks)) == 3
+    first, second, third = (c.removeprefix(base) for c in callbacks)
+    failed = "SMSID=abc123&SendFailed=1&SendStatus=5&SendSuccess=0&TotalReceiver=1&TypeId=2&telcoid=1"
+    forged = first.rsplit("/", 1)[0] + "/" + second.rsplit("/", 1)[1]  # message 1 with message 2's signature
+    assert client.get(f"{forged}?{failed}").status_code == 403
+    assert client.get(f"{first.rsplit('/', 1)[0]}/0?{failed}").status_code == 403
+    assert {s for s, _e, _a in statuses(dbs).values()} == {"sent"}
+
+    assert client.get(f"{first}?{failed}&error_info=Thuê+bao+không+liên+lạc+được").status_code == 200
+    assert client.get(f"{second}?SMSID=abc123&SendFailed=0&SendStatus=5&SendSuccess=1&TypeId=2").status_code == 200
+    assert client.get(f"{third}?SMSID=abc123&SendFailed=0&SendStatus=1&SendSuccess=0&TypeId=2").status_code == 200
+    now = statuses(dbs)
+    assert now["Người Thứ 0"][0] == "bounced"
+    assert now["Người Thứ 0"][1] == "eSMS báo tin không đến được máy người nhận: Thuê bao không liên lạc được"
+    assert now["Người Thứ 1"][0] == now["Người Thứ 2"][0] == "sent"
+    delivered = {m.invitation.full_name: m.delivered_at for m in dbs.scalars(select(Message))}
+    assert delivered["Người Thứ 1"] is not None and delivered["Người Thứ 2"] is None
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/g/hdnd/").get_data(as_text=True)
+    assert re.search(r'<option value="bounced"[^>]*>[^<(]+\(1\)</option>', page), "the group page counts it"
+
+
+def zalo_event(app_id: str, msg_id: str, tracking_id: str) -> bytes:
+    """A ZNS delivery event as Zalo posts it to the OA's webhook (developers.zalo.me, "Webhook")."""
+    return json.dumps({"app_id": app_id, "oa_id": "4318701538270941220", "event_name": "user_received_message",
+                       "message": {"delivery_time": "1733130005000", "msg_id": msg_id, "tracking_id": tracking_id},
+                       "timestamp": "1733130005123", "user_id_by_app": "552177279717587730"}).encode()  # fmt: skip
+
+
+def test_zalo_delivery_events_are_checked_by_zalos_signature(app, runner, client, demo, dbs, provider):
+    """Zalo signs each webhook event: X-ZEvent-Signature = "mac=" sha256(app id + body + timestamp
+    + OA secret key). A wrong or missing signature changes nothing; a right one confirms delivery."""
+    import hashlib
+
+    app.config.update(zalo_config(provider), ZALO_APP_ID="1234567890", ZALO_OA_SECRET="bi-mat-cua-oa")
+    delegates_with_phones(dbs, PHONES[:1])
+    provider.answers = [(200, {"error": 0, "message": "Success", "data": {"msg_id": "z-77"}})]
+    runner.invoke(args=["invitations", "send", KEY, "hdnd", "--channel", "zalo"])
+    [tracking] = [r["body"]["tracking_id"] for r in provider.requests]
+    body = zalo_event("1234567890", "z-77", tracking)
+
+    def mac(secret: str, payload: bytes = body) -> str:
+        return "mac=" + hashlib.sha256(b"1234567890" + payload + b"1733130005123" + secret.encode()).hexdigest()
+
+    for headers in ({}, {"X-ZEvent-Signature": mac("doan-sai")},
+                    {"X-ZEvent-Signature": mac("bi-mat-cua-oa", body.replace(b"z-77", b"z-78"))}):  # fmt: skip
+        answer = client.post("/hook/zalo", data=body, headers=headers, content_type="application/json")
+        assert answer.status_code == 403, headers
+    assert dbs.scalars(select(Message.delivered_at)).one() is None
+    answer = client.post("/hook/zalo", data=body, headers={"X-ZEvent-Signature": mac("bi-mat-cua-oa")},
+                         content_type="application/json")  # fmt: skip
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    dbs.expire_all()
+    assert dbs.scalars(select(Message.delivered_at)).one() is not None

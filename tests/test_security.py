@@ -54,6 +54,8 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
 #: posts whose proof is the unguessable code in their address, not a form token: a mail program's
 #: one-click unsubscribe (RFC 8058) posts without any page of ours (tests/test_messaging.py)
 BEARER_POSTS = {"messaging.opt_out"}
+#: posts whose proof is the provider's signature of the body (messaging/returns.py): refused without it
+SIGNED_POSTS = {"messaging.zalo_hook"}
 
 
 def test_every_state_change_needs_a_csrf_token(app, client, demo):
@@ -61,6 +63,11 @@ def test_every_state_change_needs_a_csrf_token(app, client, demo):
     checked = 0
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint == "static":
+            continue
+        if rule.endpoint in SIGNED_POSTS:
+            path = app.url_map.bind("localhost").build(rule.endpoint, {})
+            assert client.post(path, data={"anything": "1"}).status_code in (400, 403)
+            assert client.post(path, json={"app_id": "", "timestamp": "1"}).status_code == 403
             continue
         if rule.endpoint in BEARER_POSTS:
             assert client.post(app.url_map.bind("localhost").build(rule.endpoint, {"code": "x" * 22}),

@@ -45,6 +45,8 @@ class Outgoing:
     unsubscribe: str
     #: the placeholder values for this person (template-based channels fill their own fields)
     values: dict[str, str] = field(default_factory=dict)
+    #: where the SMS provider reports delivery (signed per message, messaging/returns.py)
+    callback: str = ""
 
 
 class SendFailed(Exception):
@@ -239,6 +241,7 @@ class EsmsChannel:
             "IsUnicode": "1",  # Vietnamese with its diacritics
             "RequestId": out.key[:50],
             "campaignid": out.subject[:100],
+            "CallbackUrl": out.callback,
         }
 
     def send(self, out: Outgoing) -> str:

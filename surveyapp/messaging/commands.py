@@ -110,3 +110,18 @@ def send_command(campaign: str, group: str, channel: str, remind: bool) -> None:
                    "chưa có REDIS_URL nên gửi ngay trong lệnh này…")  # fmt: skip
         work.run_send(send.id)
         click.echo("Xong.")
+
+
+@invitations_group.command("bounces", help="Đọc thư bị trả lại trong hộp thư BOUNCE_MAILBOX; in số thư bị trả lại.")
+@with_appcontext
+def bounces_command() -> None:
+    from .returns import read_bounces
+
+    if not current_app.config["BOUNCE_MAILBOX"]:
+        raise click.ClickException("Chưa cấu hình BOUNCE_MAILBOX (hộp thư của địa chỉ nhận thư trả lại), ví dụ "
+                                   "imaps://khaosat%40noivu.example.vn:mat-khau@mail.example.vn/INBOX")  # fmt: skip
+    try:
+        read, marked = read_bounces(session())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã đọc {read} thư báo; {marked} thư mời bị trả lại.")

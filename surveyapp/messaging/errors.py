@@ -33,6 +33,10 @@ class Problem(StrEnum):
         "Phần mềm không tự gửi lại (để không ai nhận hai lần); bấm “Gửi lại” nếu người này báo chưa nhận."
     )
     GAVE_UP = "Đã thử {tries} lần không được; lần cuối: {last}"
+    # returns
+    BOUNCED = "Thư bị máy chủ của người nhận trả lại: {detail}"
+    PROVIDER_UNDELIVERED = "{provider} báo tin không đến được máy người nhận: {detail}"
+    BOUNCE_MAILBOX = "Không đọc được hộp thư nhận thư trả lại (BOUNCE_MAILBOX): {detail}"
 
     def text(self, **blanks) -> str:
         return self.value.format(**blanks)

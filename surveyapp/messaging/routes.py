@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import csrf, jobs
 from ..audit import record
@@ -9,12 +12,13 @@ from ..auth import current_user, staff_required
 from ..collect.services import resolve_invitation
 from ..db import session
 from ..lookups import campaign_or_404, group_or_404
-from ..models import GroupMode, Message, MessageSend, MessageStatus, SendChannel, SendKind
+from ..models import GroupMode, Invitation, Message, MessageSend, MessageStatus, SendChannel, SendKind
 from ..web import fail
 from . import bp
 from .channels import HOW, NAMES, configured
 from .forms import ComposeForm
 from .reminders import ScheduleError, describe, parse_days
+from .returns import esms_report, zalo_event, zalo_signature_ok
 from .services import (
     CHANNEL_NAMES,
     KIND_NAMES,
@@ -138,6 +142,10 @@ def _zalo_fields(values: dict) -> dict[str, str]:
     }
 
 
+#: people listed per page of a send (a province's send can be 10,000 people)
+PAGE_ROWS = 200
+
+
 def _send(key: str, send_id: int) -> tuple:
     campaign = campaign_or_404(session(), key)
     send = session().get(MessageSend, send_id)
@@ -151,14 +159,23 @@ def _send(key: str, send_id: int) -> tuple:
 def send_page(key: str, send_id: int):
     campaign, send = _send(key, send_id)
     s = session()
-    messages = list(s.scalars(select(Message).where(Message.send_id == send.id).order_by(Message.id)))
     shown = request.args.get("tinh-trang")
+    query = select(Message).where(Message.send_id == send.id)
     if shown in set(MessageStatus):
-        messages = [m for m in messages if m.status == shown]
+        query = query.where(Message.status == shown)
+    matching = s.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-matching // PAGE_ROWS))
+    page = request.args.get("trang", "1")
+    page = min(int(page), pages) if page.isascii() and page.isdigit() and int(page) >= 1 else 1
+    messages = list(s.scalars(query.options(selectinload(Message.invitation).selectinload(Invitation.unit))
+                              .order_by(Message.id).offset((page - 1) * PAGE_ROWS).limit(PAGE_ROWS)))  # fmt: skip
     return render_template(
         "messaging/send.html", campaign=campaign, send=send, group=send.group, messages=messages,
         progress=progress(s, send), status_names=STATUS_NAMES, channel_names=CHANNEL_NAMES, kind_names=KIND_NAMES,
-        shown=shown, user=current_user(),
+        shown=shown if shown in set(MessageStatus) else "", user=current_user(), page=page, pages=pages,
+        matching=matching, first=(page - 1) * PAGE_ROWS + 1,
+        page_url=lambda n: url_for("messaging.send_page", key=campaign.key, send_id=send.id, trang=n,
+                                   **({"tinh-trang": shown} if shown in set(MessageStatus) else {})),
     )  # fmt: skip
 
 
@@ -221,3 +238,36 @@ def opt_out(code: str):
 
 
 csrf.exempt(opt_out)  # a bearer link: the unguessable code is the proof; mail programs post without a form
+
+
+@bp.route("/hook/esms/<int(max=2147483647):message_id>/<signature>")
+def esms_hook(message_id: int, signature: str):
+    """eSMS's delivery report (an HTTP GET to the CallbackUrl each message carried); the address is
+    signed per message, so nobody else can mark a message undelivered."""
+    s = session()
+    found = esms_report(s, message_id, signature, request.args)
+    if found is None:
+        abort(403)
+    s.commit()
+    return jsonify(ok=True)
+
+
+@bp.route("/hook/zalo", methods=["POST"])
+def zalo_hook():
+    """Zalo's webhook (the Official Account's events), signed by Zalo with the OA's secret key."""
+    body = request.get_data(cache=True)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        abort(400)
+    if not isinstance(payload, dict) or not zalo_signature_ok(
+        body, payload, request.headers.get("X-ZEvent-Signature", "")
+    ):
+        abort(403)
+    s = session()
+    zalo_event(s, payload)
+    s.commit()
+    return jsonify(ok=True)
+
+
+csrf.exempt(zalo_hook)  # Zalo posts without a form of ours: its signature is the proof

@@ -30,6 +30,7 @@ from ..models import (
 from .addresses import email_problem, mobile, phone_problem
 from .channels import Outgoing
 from .errors import Problem
+from .returns import callback_signature
 from .templates import Draft, render
 
 #: what a message waiting or in flight blocks: the same person is not queued twice on a channel
@@ -140,6 +141,7 @@ def outgoing(message: Message, send: MessageSend) -> Outgoing:
         link=values["đường dẫn"],
         unsubscribe=unsubscribe_url(invitation),
         values=values,
+        callback=f"{current_app.config['PUBLIC_BASE_URL']}/hook/esms/{message.id}/{callback_signature(message.id)}",
     )
 
 

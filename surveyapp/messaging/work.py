@@ -249,7 +249,14 @@ def run_reminders(now_iso: str | None = None) -> list[int]:
 
 
 def tick() -> None:
-    """The periodic job: reminders due now, then the next tick scheduled (surveyapp/jobs.py)."""
+    """The periodic job: returned mail read, reminders due now, then the next tick scheduled
+    (surveyapp/jobs.py). A mailbox that cannot be read is logged and tried again next time."""
+    from .returns import read_bounces
+
+    try:
+        read_bounces(session())
+    except ValueError as exc:
+        log.warning("%s", exc)
     run_reminders()
     if current_app.config["REDIS_URL"]:
         jobs.ensure_tick(current_app.config)
