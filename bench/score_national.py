@@ -31,9 +31,9 @@ from surveyapp import create_app
 from surveyapp import migrate as migrations
 from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.db import db, session
-from surveyapp.results.routes import raw_sheet_specs
+from surveyapp.results.exports import write_campaign_workbook
 from surveyapp.results.services import alphas, compute, question_columns, questionnaires, raw_rows
-from surveyapp.results.workbook import raw_csv, write_workbook
+from surveyapp.results.workbook import raw_csv
 
 TARGET_SECONDS = 10.0
 
@@ -82,7 +82,7 @@ def main() -> None:
                 table, _counts = compute(s, campaign)
                 t1 = time.perf_counter()
                 buffer = io.BytesIO()
-                write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign))
+                write_campaign_workbook(s, campaign, buffer, table=table)
                 t2 = time.perf_counter()
                 group = campaign.groups[0]
                 size = sum(len(chunk) for chunk in raw_csv(question_columns(questionnaires(campaign)["citizen"]),

@@ -229,19 +229,15 @@ def register_commands(app: Flask) -> None:
     def export_scores(campaign: str, out: Path) -> None:
         from questionnaires.scoring import RulesError
 
-        from .messaging.services import fieldwork_tables
-        from .results.routes import raw_sheet_specs
-        from .results.services import NoRules, compute, source_names
-        from .results.workbook import write_workbook
-        from .setup.campaigns import current_rules_label
+        from .results.exports import write_campaign_workbook
+        from .results.services import NoRules, compute
 
         c = _campaign_or_fail(campaign)
         try:
             table, _counts = compute(session(), c)
         except (NoRules, RulesError) as exc:
             raise click.ClickException(str(exc)) from None
-        write_workbook(str(out), c.name, table, raw_sheet_specs(c), rules_label=current_rules_label(session(), c),
-                       names=source_names(c), fieldwork=fieldwork_tables(session(), c))  # fmt: skip
+        write_campaign_workbook(session(), c, str(out), table=table)
         for u in table.units:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)

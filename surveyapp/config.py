@@ -55,6 +55,10 @@
 ``MESSAGE_RATE_EMAIL`` / ``MESSAGE_RATE_SMS`` / ``MESSAGE_RATE_ZALO``
     How fast each channel sends, shared by every worker: defaults ``20 per second``, ``5 per second``,
     ``5 per second``.
+``EXPORT_QUEUE_ABOVE`` / ``EXPORT_KEEP_DAYS``
+    A campaign (or group) with more valid answers than this (default 20000) gets its workbook and
+    full CSV made by the worker, with a progress page and a download when ready; the files are kept
+    7 days. Smaller ones download at once.
 ``MESSAGE_RETRY_DELAYS``
     Seconds to wait before each new try of a temporarily failed message; default ``60,300,1800``
     (three more tries, then it is marked failed).
@@ -140,6 +144,8 @@ def _messaging(env) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", ""),
         "SMTP_BOUNCE_ADDRESS": env.get("SMTP_BOUNCE_ADDRESS", ""),
         "BOUNCE_MAILBOX": env.get("BOUNCE_MAILBOX", ""),
+        "EXPORT_QUEUE_ABOVE": int(env.get("EXPORT_QUEUE_ABOVE", 20_000)),
+        "EXPORT_KEEP_DAYS": int(env.get("EXPORT_KEEP_DAYS", 7)),
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 30)),
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "").strip().lower(),
         "ESMS_URL": env.get("ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),

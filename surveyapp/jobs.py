@@ -30,6 +30,7 @@ JOBS = {
     "send": "surveyapp.messaging.work:run_send",
     "reminders": "surveyapp.messaging.work:run_reminders",
     "tick": "surveyapp.messaging.work:tick",
+    "export": "surveyapp.results.exports:run_export",
 }
 #: how often the periodic work (reminders due) runs while a worker is up
 TICK_SECONDS = 600

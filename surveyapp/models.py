@@ -528,6 +528,36 @@ class InvitationOpen(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
 
 
+class ExportFile(Base):
+    """A heavy export made by the worker (the national workbook, a group's full CSV): its progress,
+    then the file itself until it expires (surveyapp/results/exports.py)."""
+
+    __tablename__ = "export_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    #: "workbook" or "csv"
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the group of a CSV ("" for the workbook)
+    group_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    #: queued, running, done or failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('workbook', 'csv')", name="kind"),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+    )
+
+
 class MessageSend(Base):
     """One sending of invitations or reminders to people of a group over one channel: its messages
     are sent by a worker (surveyapp/messaging/work.py), never by the web request."""

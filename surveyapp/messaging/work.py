@@ -258,5 +258,9 @@ def tick() -> None:
     except ValueError as exc:
         log.warning("%s", exc)
     run_reminders()
+    from ..results.exports import forget_old
+
+    forget_old(session())
+    session().commit()
     if current_app.config["REDIS_URL"]:
         jobs.ensure_tick(current_app.config)

@@ -3,19 +3,21 @@ from __future__ import annotations
 import io
 
 from flask import Response as HttpResponse
-from flask import abort, render_template
+from flask import abort, jsonify, redirect, render_template, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires.scoring import RulesError, satisfaction
 from questionnaires.scoring.stats import alpha_words
 
+from .. import jobs
 from ..auth import current_user, staff_required
 from ..db import db, session
 from ..lookups import campaign_or_404
-from ..messaging.services import fieldwork_tables
-from ..models import Campaign, GroupMode, Role
+from ..models import Campaign, ExportFile, GroupMode, Role
 from ..setup.campaigns import current_rules_label
 from . import bp
+from .exports import filename_of, is_heavy, request_export, state_of, write_campaign_workbook
 from .services import (
     NoRules,
     alphas,
@@ -27,7 +29,7 @@ from .services import (
     raw_rows,
     source_names,
 )
-from .workbook import FLAG_NAMES, flags_text, raw_csv, write_workbook
+from .workbook import FLAG_NAMES, flags_text, raw_csv
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -106,25 +108,24 @@ def workbook(key: str):
     (table, _counts), error = _scores(campaign)
     if table is None:
         abort(404)
+    if is_heavy(session(), campaign):
+        return _queued(campaign, "workbook", "")
     buffer = io.BytesIO()
-    write_workbook(buffer, campaign.name, table, raw_sheet_specs(campaign),
-                   rules_label=current_rules_label(session(), campaign), names=source_names(campaign),
-                   fieldwork=fieldwork_tables(session(), campaign))  # fmt: skip
+    write_campaign_workbook(session(), campaign, buffer, table=table)
     return HttpResponse(
         buffer.getvalue(), mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="diem-dieu-tra-{campaign.key}.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename_of(campaign, "workbook")}"'},
     )  # fmt: skip
 
 
-def raw_sheet_specs(campaign: Campaign):
-    qs = questionnaires(campaign)
-    specs = []
-    for group in campaign.groups:
-        specs.append(
-            (f"Dữ liệu {group.name}", question_columns(qs[group.code]),
-             lambda g=group: raw_rows(session(), campaign, g))
-        )  # fmt: skip
-    return specs
+def _queued(campaign: Campaign, kind: str, group_code: str):
+    """A heavy export: made by the worker; the officer watches its progress and downloads it."""
+    s = session()
+    export, new = request_export(s, campaign, kind, group_code, current_user().id)
+    s.commit()
+    if new:  # a second click while one is being made shows that one
+        jobs.enqueue("export", export.id)
+    return redirect(url_for("results.export_page", key=campaign.key, export_id=export.id))
 
 
 @bp.route("/admin/c/<key>/g/<group_code>/raw.csv")
@@ -134,8 +135,10 @@ def raw(key: str, group_code: str):
     group = next((g for g in campaign.groups if g.code == group_code), None)
     if group is None:
         abort(404)
-    columns = question_columns(questionnaires(campaign)[group.code])
+    if is_heavy(session(), campaign, group):
+        return _queued(campaign, "csv", group.code)
     engine = db.engine
+    columns = question_columns(questionnaires(campaign)[group.code])
 
     def body():
         # its own session, closed when the download ends, whether or not the request context is
@@ -148,8 +151,48 @@ def raw(key: str, group_code: str):
 
     return HttpResponse(
         body(), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="du-lieu-{campaign.key}-{group.code}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename_of(campaign, "csv", group.code)}"'},
     )  # fmt: skip
+
+
+def _export(key: str, export_id: int) -> tuple[Campaign, ExportFile]:
+    campaign = _campaign(key)
+    export = session().get(ExportFile, export_id)
+    if export is None or export.campaign_id != campaign.id:
+        abort(404)
+    return campaign, export
+
+
+@bp.route("/admin/c/<key>/tai-ve/<int(max=2147483647):export_id>")
+@staff_required(Role.SCORER)
+def export_page(key: str, export_id: int):
+    campaign, export = _export(key, export_id)
+    group = next((g for g in campaign.groups if g.code == export.group_code), None)
+    return render_template("results/export.html", campaign=campaign, export=export, state=state_of(export),
+                           group=group, user=current_user())  # fmt: skip
+
+
+@bp.route("/admin/c/<key>/tai-ve/<int(max=2147483647):export_id>/tien-do")
+@staff_required(Role.SCORER)
+def export_progress(key: str, export_id: int):
+    _campaign_, export = _export(key, export_id)
+    state = state_of(export)
+    response = jsonify(state=state, done=min(export.done, export.total or export.done), total=export.total,
+                       finished=state in ("done", "failed"))  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/admin/c/<key>/tai-ve/<int(max=2147483647):export_id>/tep")
+@staff_required(Role.SCORER)
+def export_file(key: str, export_id: int):
+    _campaign_, export = _export(key, export_id)
+    if state_of(export) != "done":
+        return redirect(url_for("results.export_page", key=key, export_id=export_id))
+    content = session().scalar(select(ExportFile.content).where(ExportFile.id == export.id))
+    mimetype = XLSX if export.kind == "workbook" else "text/csv"
+    return HttpResponse(content, mimetype=mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})  # fmt: skip
 
 
 @bp.route("/admin/c/<key>/rules")

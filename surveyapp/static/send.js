@@ -1,4 +1,4 @@
-/* The send pages: "choose all" on the compose form, and a progress bar that follows the worker
+/* The send pages and the export pages: "choose all" on the compose form, and a progress bar that follows the worker
    (a few numbers every two seconds; the page reloads once when the send is done). */
 (function () {
   "use strict";
