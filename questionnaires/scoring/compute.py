@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from ..model import Questionnaire
 from .rules import Criterion, Rules
-from .stats import mean_interval, wilson_interval
+from .stats import ClusterSums, mean_interval, ratio_variance, wilson_interval
 
 #: a percentage this close to a band's threshold counts as reaching it (float noise, not a person)
 BAND_TOLERANCE = 1e-9
@@ -50,6 +51,10 @@ class CriterionScore:
     high: float | None
     points: float | None  #: None when the unit is excluded
     flags: tuple[str, ...] = ()
+    #: design effect of the respondent clusters: the interval's variance over the one that treats
+    #: every answer as independent (None without respondent sums, or under two respondents)
+    deff: float | None = None
+    respondents: int = 0  #: the people behind ``n`` answers (0: not known)
 
     @property
     def value(self) -> float | None:
@@ -100,6 +105,7 @@ def score(
     questionnaires: Mapping[str, Questionnaire],
     quotas: Mapping[tuple[str, str], tuple[int, int]] | None = None,
     confidence: float = 0.95,
+    clusters: Mapping[tuple[str, str, str], ClusterSums] | None = None,
 ) -> ScoreTable:
     """Points per unit and criterion.
 
@@ -111,6 +117,8 @@ def score(
     questionnaires : group code → the questionnaire it answered (for the scales)
     quotas : (group, unit) → (target, valid responses), for the "insufficient sample" check;
         only cells listed here are checked
+    clusters : (group, unit, criterion) → the respondents' sums of that source: with them the
+        intervals count respondents, not answers (SCORING.md, "Intervals"), and show a design effect
     """
     cells: dict[tuple[str, str, str], _Cell] = defaultdict(_Cell)
     for c in counts:
@@ -129,21 +137,15 @@ def score(
             (g, code) in quotas and quotas[(g, code)][1] < quotas[(g, code)][0] * rules.min_share_of_quota
             for g in groups
         )
-        by_code = {c.code: _criterion(c, code, cells, questionnaires, z, confidence) for c in rules.criteria}
+        by_code = {c.code: _criterion(c, code, cells, questionnaires, z, confidence, clusters)
+                   for c in rules.criteria}  # fmt: skip
         no_data = all(s.n == 0 for s in by_code.values())
         if insufficient and rules.insufficient_effect != "flag":
             keep = rules.insufficient_effect == "zero"
-            by_code = {
-                k: CriterionScore(s.unit, s.code, s.n, s.share, s.mean, s.low, s.high, 0.0 if keep else None,
-                                  (*s.flags, "insufficient_sample"))
-                for k, s in by_code.items()
-            }  # fmt: skip
+            by_code = {k: replace(s, points=0.0 if keep else None, flags=(*s.flags, "insufficient_sample"))
+                       for k, s in by_code.items()}  # fmt: skip
         elif insufficient:
-            by_code = {
-                k: CriterionScore(s.unit, s.code, s.n, s.share, s.mean, s.low, s.high, s.points,
-                                  (*s.flags, "insufficient_sample"))
-                for k, s in by_code.items()
-            }  # fmt: skip
+            by_code = {k: replace(s, flags=(*s.flags, "insufficient_sample")) for k, s in by_code.items()}
         # the points as the index shows them: each criterion to two decimals, the total their sum,
         # so every total is the sum of the parts printed beside it (SCORING.md, "Rounding")
         by_code = {k: replace(s, points=round_points(s.points)) for k, s in by_code.items()}
@@ -163,8 +165,8 @@ def score(
     return ScoreTable(rules, final)
 
 
-def _criterion(criterion, unit, cells, questionnaires, z, confidence) -> CriterionScore:
-    parts = []  # (weight, n, positive, normalised total, normalised squares)
+def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=None) -> CriterionScore:
+    parts = []  # (weight, n, positive, normalised total, normalised squares, respondent sums)
     for source in criterion.sources:
         questionnaire = questionnaires[source.group]
         n = positive = 0
@@ -182,7 +184,8 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence) -> Criteri
             span = hi - lo
             total += (cell.total - lo * cell.n) / span
             squares += (cell.squares - 2 * lo * cell.total + lo * lo * cell.n) / (span * span)
-        parts.append((source.weight, n, positive, total, squares))
+        sums = clusters.get((source.group, unit, criterion.code)) if clusters is not None else None
+        parts.append((source.weight, n, positive, total, squares, sums))
 
     available = [p for p in parts if p[1] > 0]
     n_all = sum(p[1] for p in parts)
@@ -191,14 +194,35 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence) -> Criteri
     flags = ("partial_sources",) if len(available) < len(parts) else ()
     weight_sum = sum(p[0] for p in available)
     weights = [p[0] / weight_sum for p in available]
+    by_share = criterion.method in ("share",) or (criterion.method == "bands" and criterion.bands_on == "share")
+    # per source: the variance treating answers as independent, and the one counting respondents
+    independent, clustered = [], []
+    for p in available:
+        if by_share:
+            s_ = p[2] / p[1]
+            independent.append(s_ * (1 - s_) / p[1])
+        else:
+            m_ = p[3] / p[1]
+            independent.append(max(0.0, (p[4] - p[1] * m_ * m_) / (p[1] - 1)) / p[1] if p[1] > 1 else math.nan)
+        clustered.append(ratio_variance(p[5]) if p[5] is not None else None)
+    counted = all(v is not None for v in clustered)
+    srs = sum(w * w * v for w, v in zip(weights, independent, strict=True))
+    deff = None
+    if counted:
+        design = sum(w * w * v for w, v in zip(weights, clustered, strict=True))
+        deff = design / srs if srs > 0 else None
+    respondents = sum(p[5].respondents for p in available if p[5] is not None)
 
-    if criterion.method in ("share",) or (criterion.method == "bands" and criterion.bands_on == "share"):
+    if by_share:
         shares = [p[2] / p[1] for p in available]
         value = sum(w * s for w, s in zip(weights, shares, strict=True))
         if len(available) == 1:
-            low, high = wilson_interval(available[0][2], available[0][1], confidence)
+            # Wilson's interval on the effective number of answers n / deff (deff below 1 is not
+            # allowed to narrow it): Kish's design effect, as Dean & Pagano (2015) evaluate it
+            effective = available[0][1] / max(1.0, deff) if deff is not None else available[0][1]
+            low, high = wilson_interval(value * effective, effective, confidence)
         else:
-            se = math.sqrt(sum(w * w * s * (1 - s) / p[1] for w, s, p in zip(weights, shares, available, strict=True)))
+            se = math.sqrt(max(design, srs) if counted else srs)
             low, high = max(0.0, value - z * se), min(1.0, value + z * se)
         share, mean = value, None
     else:
@@ -208,10 +232,15 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence) -> Criteri
             means.append(m)
             variances.append(((hi_ - lo_) / (2 * z)) ** 2 if not math.isnan(lo_) else math.nan)
         value = sum(w * m for w, m in zip(weights, means, strict=True))
-        if len(available) == 1:
+        if len(available) == 1 and counted:
+            t = float(student_t.ppf(1 - (1 - confidence) / 2, available[0][5].respondents - 1))
+            half = t * math.sqrt(max(clustered[0], independent[0]))
+            low, high = value - half, value + half
+        elif len(available) == 1:
             _, low, high = mean_interval(available[0][1], available[0][3], available[0][4], confidence)
         else:
-            se = math.sqrt(sum(w * w * v for w, v in zip(weights, variances, strict=True)))
+            plain = sum(w * w * v for w, v in zip(weights, variances, strict=True))
+            se = math.sqrt(max(design, plain) if counted else plain)
             low, high = value - z * se, value + z * se
         if not math.isnan(low):
             low, high = max(0.0, low), min(1.0, high)
@@ -222,7 +251,7 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence) -> Criteri
         points = next((b.points for b in criterion.bands if percent + BAND_TOLERANCE >= b.minimum), 0.0)
     else:
         points = criterion.max_points * value
-    return CriterionScore(unit, criterion.code, n_all, share, mean, low, high, points, flags)
+    return CriterionScore(unit, criterion.code, n_all, share, mean, low, high, points, flags, deff, respondents)
 
 
 @dataclass(frozen=True)

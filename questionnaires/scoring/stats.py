@@ -14,14 +14,14 @@ from scipy.stats import chi2_contingency, norm
 from scipy.stats import t as student_t
 
 
-def wilson_interval(positive: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion.
+def wilson_interval(positive: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (``n`` may be an effective sample size, not whole).
 
     Formula: (p̂ + z²/2n ± z·√(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n), z the two-sided normal quantile.
     Source: E. B. Wilson (1927), JASA 22:209–212; it stays inside [0, 1] and behaves at p̂ = 0 or 1.
 
     >>> [round(x, 4) for x in wilson_interval(57, 60)]
-    [0.8628, 0.9829]
+    [0.863, 0.9829]
     """
     if n <= 0:
         return (math.nan, math.nan)
@@ -31,6 +31,42 @@ def wilson_interval(positive: int, n: int, confidence: float = 0.95) -> tuple[fl
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class ClusterSums:
+    """One source of a criterion in one unit, respondent by respondent, summed: ``respondents``
+    people; each answered m_i of the criterion's items with values y_i in all (1/0 for a positive
+    answer, or the level normalised to 0–1); ``m`` = Σm_i, ``y`` = Σy_i, ``mm`` = Σm_i², ``yy`` =
+    Σy_i², ``my`` = Σm_i·y_i. The SQL aggregate makes them (surveyapp/results/services.py)."""
+
+    respondents: int
+    m: float
+    y: float
+    mm: float
+    yy: float
+    my: float
+
+
+def ratio_variance(c: ClusterSums) -> float | None:
+    """Variance of the pooled value r = Σy/Σm with the respondent as the cluster, by linearisation
+    of the ratio estimator:
+
+        v(r) = n/(n − 1) · Σ(y_i − r·m_i)² / (Σm_i)²,  Σ(y_i − r·m_i)² = Σy² − 2rΣmy + r²Σm²
+
+    Source: W. G. Cochran, *Sampling Techniques*, 3rd ed. (1977), §6.2–6.4 (ratio estimators) and
+    §9A (clusters of unequal size); K. M. Wolter, *Introduction to Variance Estimation*, 2nd ed.
+    (2007), ch. 6 (Taylor series). Equal to statsmodels' cluster-robust variance of a mean
+    (tests/test_scoring_clusters.py). None with fewer than two respondents.
+
+    >>> round(ratio_variance(ClusterSums(3, m=6, y=3, mm=14, yy=5, my=8)), 6)
+    0.020833
+    """
+    if c.respondents < 2 or c.m <= 0:
+        return None
+    r = c.y / c.m
+    spread = max(0.0, c.yy - 2 * r * c.my + r * r * c.mm)
+    return c.respondents / (c.respondents - 1) * spread / (c.m * c.m)
 
 
 def mean_interval(n: int, total: float, squares: float, confidence: float = 0.95) -> tuple[float, float, float]:

@@ -105,12 +105,15 @@ SPEC = {
                                         "insufficient_sample": {"type": "boolean"},
                                         "criteria": {"type": "array", "items": {
                                             "type": "object",
-                                            "required": ["code", "points", "n", "value", "low", "high", "flags"],
+                                            "required": ["code", "points", "n", "value", "low", "high", "flags",
+                                                         "respondents", "design_effect"],
                                             "properties": {
                                                 "code": {"type": "string"}, "points": NULLABLE_NUMBER,
                                                 "n": {"type": "integer", "minimum": 0}, "value": NULLABLE_NUMBER,
                                                 "low": NULLABLE_NUMBER, "high": NULLABLE_NUMBER,
                                                 "flags": {"type": "array", "items": {"type": "string"}},
+                                                "respondents": {"type": "integer", "minimum": 0},
+                                                "design_effect": NULLABLE_NUMBER,
                                             },
                                         }},
                                     },

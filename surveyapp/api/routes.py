@@ -142,7 +142,8 @@ def scores(key: str):
                     "insufficient_sample": u.insufficient,
                     "criteria": [
                         {"code": code, "points": _number(c.points), "n": c.n, "value": _number(c.value),
-                         "low": _number(c.low), "high": _number(c.high), "flags": list(c.flags)}
+                         "low": _number(c.low), "high": _number(c.high), "flags": list(c.flags),
+                         "respondents": c.respondents, "design_effect": _number(c.deff)}
                         for code, c in u.criteria.items()
                     ],
                 }

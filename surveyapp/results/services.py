@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from questionnaires import Question, Questionnaire, QuestionType
 from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
-from questionnaires.scoring.stats import Difference, cronbach_alpha_from_sums, units_differ
+from questionnaires.scoring.stats import ClusterSums, Difference, cronbach_alpha_from_sums, units_differ
 
 from ..campaigns.services import cells
 from ..collect.quality import CHANNEL_NAMES
@@ -81,6 +82,60 @@ def level_counts(s: Session, campaign: Campaign) -> list[LevelCount]:
     return [LevelCount(g, u, q, int(level), n) for g, u, q, level, n in s.execute(stmt)]
 
 
+def criterion_values(rules: Rules, qs: dict[str, Questionnaire]) -> list[tuple[str, str, str, int, float]]:
+    """(criterion, group, question, level, value) for every level of every scale item a criterion
+    draws on: 1/0 for a positive level (share and bands on share), the level normalised to 0–1 for
+    a mean, as ``questionnaires.scoring.compute`` counts them."""
+    from questionnaires.scoring.compute import _positive_levels
+
+    rows = []
+    for c in rules.criteria:
+        by_share = c.method == "share" or (c.method == "bands" and c.bands_on == "share")
+        for source in c.sources:
+            for qid in source.questions:
+                scale = qs[source.group].question(qid).scale
+                hi = len(scale.labels)
+                wanted = _positive_levels(c, 1, hi)
+                for level in range(1, hi + 1):
+                    value = (1.0 if level in wanted else 0.0) if by_share else (level - 1) / (hi - 1)
+                    rows.append((c.code, source.group, qid, level, value))
+    return rows
+
+
+def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str, str, str], ClusterSums]:
+    """(group, unit, criterion) → the respondents' sums of that source (``ClusterSums``): one SQL
+    aggregate, per respondent first (their answers to the criterion's items and the values they
+    add up to), then per unit. The criteria's levels travel as a VALUES list."""
+    values = criterion_values(rules, questionnaires(campaign))
+    if not values:
+        return {}
+    params: dict[str, object] = {"campaign": campaign.id, "valid": ResponseStatus.VALID.value}
+    rows = []
+    for i, (criterion, group, question, level, value) in enumerate(values):
+        rows.append(f"(CAST(:c{i} AS VARCHAR(40)), CAST(:g{i} AS VARCHAR(40)), CAST(:q{i} AS VARCHAR(100)), "
+                    f"CAST(:l{i} AS INTEGER), CAST(:y{i} AS FLOAT))")  # fmt: skip
+        params.update({f"c{i}": criterion, f"g{i}": group, f"q{i}": question, f"l{i}": level, f"y{i}": value})
+    stmt = sql_text(
+        f"""WITH crit(criterion, grp, question, level, y) AS (VALUES {", ".join(rows)}),
+        per AS (
+            SELECT crit.grp AS grp, a.subject_unit_id AS unit_id, crit.criterion AS criterion,
+                   count(*) AS m, sum(crit.y) AS y
+            FROM answer a
+            JOIN response r ON r.id = a.response_id
+            JOIN respondent_group g ON g.id = r.group_id
+            JOIN crit ON crit.grp = g.code AND crit.question = a.question_id AND crit.level = a.value_num
+            WHERE r.campaign_id = :campaign AND r.status = :valid AND a.value_num IS NOT NULL
+            GROUP BY crit.grp, a.subject_unit_id, crit.criterion, a.response_id
+        )
+        SELECT per.grp, u.code, per.criterion, count(*), sum(per.m), sum(per.y), sum(per.m * per.m),
+               sum(per.y * per.y), sum(per.m * per.y)
+        FROM per JOIN unit u ON u.id = per.unit_id
+        GROUP BY per.grp, u.code, per.criterion"""  # noqa: S608 - placeholders only; the text is ours
+    )
+    return {(g, u, c): ClusterSums(int(n), float(m), float(y), float(mm), float(yy), float(my))
+            for g, u, c, n, m, y, mm, yy, my in s.execute(stmt, params)}  # fmt: skip
+
+
 def quota_status(s: Session, campaign: Campaign) -> dict[tuple[str, str], tuple[int, int]]:
     """(group, unit) → (target, valid responses) for every quota of the campaign: one query."""
     return {(c.group_code, c.unit_code): (c.target, c.valid) for c in cells(s, campaign)}
@@ -105,7 +160,8 @@ def compute(s: Session, campaign: Campaign, rules: Rules | None = None) -> tuple
     """The points of every unit under the campaign's rules (or under ``rules``, for a preview)."""
     rules = rules or rules_of(campaign)
     counts = level_counts(s, campaign)
-    table = score(rules, counts, scored_units(s, campaign, rules), questionnaires(campaign), quota_status(s, campaign))
+    table = score(rules, counts, scored_units(s, campaign, rules), questionnaires(campaign), quota_status(s, campaign),
+                  clusters=cluster_sums(s, campaign, rules))  # fmt: skip
     return table, counts
 
 

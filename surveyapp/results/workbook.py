@@ -41,8 +41,11 @@ def method_lines(table: ScoreTable, names=None) -> list[str]:
         f"Quy tắc: {rules.title} (mã {rules.id}). Tổng điểm phần điều tra: {_n(rules.component_total)}.",
         f"Chưa đủ mẫu khi số phiếu hợp lệ dưới {rules.min_share_of_quota:.0%} chỉ tiêu; "
         f"xử lý: {effect[rules.insufficient_effect]}.",
-        "Khoảng tin cậy 95%: tỷ lệ dùng khoảng Wilson (một nguồn) hoặc xấp xỉ chuẩn có trọng số (nhiều nguồn); "
-        "điểm trung bình dùng khoảng Student t. Mỗi người trả lời nhiều câu nên khoảng thực tế có thể rộng hơn.",
+        "Khoảng tin cậy 95% tính theo người trả lời, không theo từng câu: mỗi người trả lời nhiều câu của cùng "
+        "tiêu chí nên phương sai là của ước lượng tỷ số với mỗi người là một cụm (tuyến tính hoá Taylor; Cochran "
+        "1977, Wolter 2007). Tỷ lệ một nguồn: khoảng Wilson trên cỡ mẫu hiệu dụng (số câu trả lời chia hệ số "
+        "thiết kế); nhiều nguồn: xấp xỉ chuẩn có trọng số; điểm trung bình: Student t. Hệ số thiết kế (deff) = "
+        "phương sai theo người / phương sai nếu coi các câu là độc lập; deff nhỏ hơn 1 không làm hẹp khoảng.",
     ]
     for c in rules.criteria:
         how = {
@@ -131,6 +134,7 @@ def write_workbook(
     bold_points = book.add_format({"border": 1, "num_format": "0.00", "bold": True})
     pct = book.add_format({"border": 1, "num_format": "0.0%"})
     integer = book.add_format({"border": 1, "num_format": "0"})
+    ratio = book.add_format({"border": 1, "num_format": "0.00"})
     title = book.add_format({"bold": True, "font_size": 14})
     note = book.add_format({"italic": True, "font_color": "#555555"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -200,7 +204,7 @@ def write_workbook(
         by_share = c.method == "share" or (c.method == "bands" and c.bands_on == "share")
         value_name = "Tỷ lệ tích cực" if by_share else "Trung bình chuẩn hoá"
         cols = ["Mã đơn vị", "Đơn vị", "Số câu trả lời hợp lệ", value_name, "Cận dưới 95%", "Cận trên 95%", "Điểm",
-                "Ghi chú"]  # fmt: skip
+                "Ghi chú", "Số người trả lời", "Hệ số thiết kế (deff)"]  # fmt: skip
         for col, h in enumerate(cols):
             sheet.write_string(3, col, h, head)
         for r, u in enumerate(table.units, start=4):
@@ -218,11 +222,17 @@ def write_workbook(
             else:
                 sheet.write_number(r, 6, s.points, points)
             sheet.write_string(r, 7, flags_text(s.flags), text)
+            sheet.write_number(r, 8, s.respondents, integer)
+            if s.deff is None:
+                sheet.write_string(r, 9, "", text)
+            else:
+                sheet.write_number(r, 9, s.deff, ratio)
         sheet.freeze_panes(4, 2)
         sheet.autofilter(3, 0, max(3 + len(table.units), 4), len(cols) - 1)
         sheet.set_column(0, 0, 14)
         sheet.set_column(1, 1, 28)
         sheet.set_column(2, 6, 13)
+        sheet.set_column(8, 9, 13)
         sheet.set_column(7, 7, 26)
 
     method = book.add_worksheet("Phương pháp")
