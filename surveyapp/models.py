@@ -46,6 +46,14 @@ class QuotaFullPolicy(StrEnum):
     ACCEPT = "accept"  #: keep accepting, marking responses as over quota
 
 
+class ScoredChannels(StrEnum):
+    """Which counter-group answers the scores count (issue 20, part 3)."""
+
+    ALL = "all"
+    #: only answers given after leaving the counter (slips taken home): none under the officer's eyes
+    LATER = "later"
+
+
 class GroupMode(StrEnum):
     COUNTER = "counter"  #: a public QR poster at the unit's one-stop counter
     INVITATION = "invitation"  #: a personal link per named respondent
@@ -199,6 +207,8 @@ class Campaign(Base):
     burst_limit: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     #: data quality: flag counter responses sent outside the unit's opening hours
     check_opening_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: "all", or "later": the counter groups' answers given at the counter are left out of the scores
+    scored_channels: Mapped[str] = mapped_column(String(16), default=ScoredChannels.ALL, server_default="all")
     #: the authority the citizen form names at its top ("UBND tỉnh … · Sở Nội vụ"); the scope unit by default
     issuer: Mapped[str | None] = mapped_column(String(300))
     #: an optional small emblem (PNG, JPEG or WebP, a few KB) shown beside the issuer

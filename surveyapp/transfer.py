@@ -105,6 +105,7 @@ def export_campaign(s: Session, campaign: Campaign, path: Path) -> dict[str, int
             min_seconds_per_question=campaign.min_seconds_per_question,
             burst_limit=campaign.burst_limit,
             check_opening_hours=campaign.check_opening_hours,
+            scored_channels=campaign.scored_channels,
         )
         for g in groups.values():
             emit(

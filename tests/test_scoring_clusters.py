@@ -75,7 +75,7 @@ def _scores(people: list[list[int]], items: list[str], questionnaire):
     level_counts = [LevelCount("citizen", "X", q, lv, n) for (q, lv), n in counts.items()]
     rules = load_rules_text(RULES.format(items=", ".join(items)), {"citizen": questionnaire})
     positive = [[1.0 if level >= 4 else 0.0 for level in person] for person in people]
-    clusters = {("citizen", "X", "1"): sums_of(positive)}
+    clusters = {("citizen", "X", "1", 0): sums_of(positive)}
     plain = score(rules, level_counts, [("X", "Xã X")], {"citizen": questionnaire}).unit("X").criteria["1"]
     counted = score(rules, level_counts, [("X", "Xã X")], {"citizen": questionnaire},
                     clusters=clusters).unit("X").criteria["1"]  # fmt: skip
@@ -130,8 +130,10 @@ def test_the_sql_sums_equal_sums_made_from_each_response(dbs, answered):
     campaign = answered
     rules = rules_of(campaign)
     found = cluster_sums(dbs, campaign, rules)
-    values = {(c, g, q, lv): y for c, g, q, lv, y in criterion_values(rules, questionnaires(campaign))}
-    per: dict[tuple[str, str, str, int], list[float]] = {}
+    values: dict[tuple[str, str, int], list[tuple[str, int, float]]] = {}
+    for c, k, g, q, lv, y in criterion_values(rules, questionnaires(campaign)):
+        values.setdefault((g, q, lv), []).append((c, k, y))
+    per: dict[tuple, list[float]] = {}
     rows = dbs.execute(
         select(RespondentGroup.code, Unit.code, Response.id, Answer.question_id, Answer.value_num)
         .join(Response, Answer.response_id == Response.id).join(RespondentGroup, Response.group_id == RespondentGroup.id)
@@ -139,15 +141,12 @@ def test_the_sql_sums_equal_sums_made_from_each_response(dbs, answered):
         .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
                Answer.value_num.is_not(None))
     )  # fmt: skip
-    criteria = {c for c, *_ in values}
     for group, unit, rid, qid, level in rows:
-        for criterion in criteria:
-            y = values.get((criterion, group, qid, int(level)))
-            if y is not None:
-                per.setdefault((group, unit, criterion, rid), []).append(y)
-    expected: dict[tuple[str, str, str], list[list[float]]] = {}
-    for (group, unit, criterion, _rid), ys in per.items():
-        expected.setdefault((group, unit, criterion), []).append(ys)
+        for criterion, k, y in values.get((group, qid, int(level)), []):
+            per.setdefault((group, unit, criterion, k, rid), []).append(y)
+    expected: dict[tuple, list[list[float]]] = {}
+    for (group, unit, criterion, k, _rid), ys in per.items():
+        expected.setdefault((group, unit, criterion, k), []).append(ys)
     assert set(found) == set(expected) and len(found) > 20
     for key, people in expected.items():
         want = sums_of(people)

@@ -105,7 +105,7 @@ def score(
     questionnaires: Mapping[str, Questionnaire],
     quotas: Mapping[tuple[str, str], tuple[int, int]] | None = None,
     confidence: float = 0.95,
-    clusters: Mapping[tuple[str, str, str], ClusterSums] | None = None,
+    clusters: Mapping[tuple[str, str, str, int], ClusterSums] | None = None,
 ) -> ScoreTable:
     """Points per unit and criterion.
 
@@ -117,7 +117,7 @@ def score(
     questionnaires : group code → the questionnaire it answered (for the scales)
     quotas : (group, unit) → (target, valid responses), for the "insufficient sample" check;
         only cells listed here are checked
-    clusters : (group, unit, criterion) → the respondents' sums of that source: with them the
+    clusters : (group, unit, criterion, source number) → the respondents' sums of that source: with them the
         intervals count respondents, not answers (SCORING.md, "Intervals"), and show a design effect
     """
     cells: dict[tuple[str, str, str], _Cell] = defaultdict(_Cell)
@@ -167,7 +167,7 @@ def score(
 
 def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=None) -> CriterionScore:
     parts = []  # (weight, n, positive, normalised total, normalised squares, respondent sums)
-    for source in criterion.sources:
+    for k, source in enumerate(criterion.sources):
         questionnaire = questionnaires[source.group]
         n = positive = 0
         total = squares = 0.0
@@ -184,8 +184,8 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=N
             span = hi - lo
             total += (cell.total - lo * cell.n) / span
             squares += (cell.squares - 2 * lo * cell.total + lo * lo * cell.n) / (span * span)
-        sums = clusters.get((source.group, unit, criterion.code)) if clusters is not None else None
-        parts.append((source.weight, n, positive, total, squares, sums))
+        sums = clusters.get((source.group, unit, criterion.code, k)) if clusters is not None else None
+        parts.append((source.weight, n, positive, total, squares, sums, source.group))
 
     available = [p for p in parts if p[1] > 0]
     n_all = sum(p[1] for p in parts)
@@ -209,7 +209,13 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=N
     srs = sum(w * w * v for w, v in zip(weights, independent, strict=True))
     deff = None
     if counted:
-        design = sum(w * w * v for w, v in zip(weights, clustered, strict=True))
+        # sources of different groups are different people: their variances add; sources of the same
+        # group are the same people, their covariance unknown here: bounded by perfect correlation,
+        # Var(Σw·r) ≤ (Σw·√v)² (SCORING.md, "Intervals")
+        by_group: dict[str, float] = {}
+        for w, v, p in zip(weights, clustered, available, strict=True):
+            by_group[p[6]] = by_group.get(p[6], 0.0) + w * math.sqrt(v)
+        design = sum(sd * sd for sd in by_group.values())
         deff = design / srs if srs > 0 else None
     respondents = sum(p[5].respondents for p in available if p[5] is not None)
 

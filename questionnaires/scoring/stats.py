@@ -69,6 +69,41 @@ def ratio_variance(c: ClusterSums) -> float | None:
     return c.respondents / (c.respondents - 1) * spread / (c.m * c.m)
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Two shares of different people (e.g. answers given at the counter and answers given later)
+    and their difference ``first − second`` with its interval."""
+
+    first: float
+    second: float
+    difference: float
+    low: float
+    high: float
+
+    @property
+    def first_higher(self) -> bool:
+        """The first is higher beyond chance: the whole interval of the difference is above 0."""
+        return self.low > 0
+
+
+def share_gap(first: ClusterSums, second: ClusterSums, confidence: float = 0.95) -> Gap | None:
+    """The difference of two pooled shares from separate respondents, each with its respondent-
+    clustered variance (``ratio_variance``): d ± z·√(v₁ + v₂). None when either side has fewer
+    than two respondents.
+
+    >>> g = share_gap(ClusterSums(40, 400, 360, 4000, 3400, 3600), ClusterSums(30, 300, 210, 3000, 1800, 2100))
+    >>> round(g.difference, 3), g.first_higher
+    (0.2, True)
+    """
+    v1, v2 = ratio_variance(first), ratio_variance(second)
+    if v1 is None or v2 is None:
+        return None
+    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    a, b = first.y / first.m, second.y / second.m
+    half = z * math.sqrt(v1 + v2)
+    return Gap(a, b, a - b, a - b - half, a - b + half)
+
+
 def mean_interval(n: int, total: float, squares: float, confidence: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t interval from n, Σx and Σx²: x̄ ± t(n−1)·s/√n (s the sample deviation)."""
     if n <= 0:

@@ -28,9 +28,11 @@ from ..models import (
     RespondentGroup,
     Response,
     Role,
+    ScoredChannels,
     Unit,
     User,
 )
+from ..results.services import counter_pressure
 from ..web import vn_datetime
 from . import bp
 from .forms import NOTE_MAX, IssuerForm, ReviewForm
@@ -186,6 +188,7 @@ def quality(key: str):
         "monitor/quality.html", campaign=campaign, responses=responses, total=total, units=units, groups=groups,
         flag_names=FLAG_NAMES, channel_names=CHANNEL_NAMES, show_all=show_all, flag=flag, unit=unit,
         flagged_units=flagged_units, decisions=DECISIONS, user=current_user(),
+        pressure=counter_pressure(s, campaign),
     )  # fmt: skip
 
 
@@ -275,6 +278,9 @@ def settings(key: str):
         policy = form.get("quota_full_policy")
         if policy not in set(QuotaFullPolicy):
             errors.append("Cách xử lý khi đủ chỉ tiêu không hợp lệ.")
+        scored = form.get("scored_channels", ScoredChannels.ALL)
+        if scored not in set(ScoredChannels):
+            errors.append("Cách chọn câu trả lời để tính điểm không hợp lệ.")
         try:
             seconds = float(form.get("min_seconds_per_question", "").replace(",", "."))
             burst = int(form.get("burst_limit", ""))
@@ -285,14 +291,16 @@ def settings(key: str):
         if not errors:
             before = {"quota_full_policy": campaign.quota_full_policy, "min_seconds_per_question":
                       campaign.min_seconds_per_question, "burst_limit": campaign.burst_limit,
-                      "check_opening_hours": campaign.check_opening_hours}  # fmt: skip
+                      "check_opening_hours": campaign.check_opening_hours,
+                      "scored_channels": campaign.scored_channels}  # fmt: skip
             campaign.quota_full_policy = policy
             campaign.min_seconds_per_question = seconds
             campaign.burst_limit = burst
             campaign.check_opening_hours = form.get("check_opening_hours") == "on"
+            campaign.scored_channels = scored
             record(s, "campaign.settings_changed", f"campaign:{campaign.key}", before=before,
                    after={"quota_full_policy": policy, "min_seconds_per_question": seconds, "burst_limit": burst,
-                          "check_opening_hours": campaign.check_opening_hours})  # fmt: skip
+                          "check_opening_hours": campaign.check_opening_hours, "scored_channels": scored})  # fmt: skip
             s.commit()
             flash("Đã lưu thiết lập.", "ok")
             return redirect(url_for("monitor.settings", key=key))

@@ -22,6 +22,7 @@ from .services import (
     NoRules,
     alphas,
     compute,
+    counter_pressure,
     differences,
     distributions,
     question_columns,
@@ -72,6 +73,7 @@ def results(key: str):
         group_names={g.code: g.name for g in campaign.groups},
         flags_text=flags_text,
         rules_label=current_rules_label(session(), campaign),
+        pressure=counter_pressure(session(), campaign),
         user=current_user(),
     )
 

@@ -277,6 +277,7 @@ def copy_campaign(s: Session, source: Campaign, *, key: str, year: int, name: st
     target.min_seconds_per_question = source.min_seconds_per_question
     target.burst_limit = source.burst_limit
     target.check_opening_hours = source.check_opening_hours
+    target.scored_channels = source.scored_channels
     new_units = [u for u in current if u.id not in used_ids]
     for g in source.groups:
         rated_kinds = {r.kind for r in g.rated_units}
