@@ -67,7 +67,11 @@ def test_workbook_points_equal_the_scoring_module_and_text_stays_text(client, de
     book = load_workbook(io.BytesIO(response.data))
     summary = book["Tổng hợp"]
     header = [c.value for c in summary[3]]
-    assert header[:3] == ["Hạng", "Mã đơn vị", "Đơn vị"] and header[-2] == "Tổng (tối đa 10)"
+    assert header[:3] == ["Hạng", "Mã đơn vị", "Đơn vị"] and header[-3:] == [
+        "Tổng (tối đa 10)",
+        "Ghi chú",
+        "Khoảng hạng (95%)",
+    ]
     rows = {r[1]: r for r in summary.iter_rows(min_row=4, values_only=True) if r[1]}
     assert len(rows) == len(table.units) == 20
     for unit in table.units:

@@ -102,6 +102,8 @@ SPEC = {
                                     "properties": {
                                         "unit_code": {"type": "string"}, "unit_name": {"type": "string"},
                                         "total": NULLABLE_NUMBER, "rank": {"type": ["integer", "null"]},
+                                        "rank_range": {"type": ["array", "null"], "items": {"type": "integer"},
+                                                       "minItems": 2, "maxItems": 2},
                                         "insufficient_sample": {"type": "boolean"},
                                         "criteria": {"type": "array", "items": {
                                             "type": "object",

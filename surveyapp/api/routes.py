@@ -11,7 +11,7 @@ from questionnaires.scoring import RulesError
 from ..campaigns.services import campaign_by_key, cells
 from ..db import session
 from ..models import Campaign, GroupMode, Unit
-from ..results.services import NoRules, compute
+from ..results.services import NoRules, compute, rank_ranges
 from . import bp
 from .openapi import SPEC
 from .tokens import valid_token
@@ -128,6 +128,7 @@ def scores(key: str):
         table, _counts = compute(session(), campaign)
     except (NoRules, RulesError) as exc:
         return _error(409, str(exc))
+    ranges = rank_ranges(session(), campaign, table)
     return jsonify(
         {
             "campaign": campaign.key,
@@ -139,6 +140,7 @@ def scores(key: str):
                     "unit_name": u.name,
                     "total": _number(u.total),
                     "rank": u.rank,
+                    "rank_range": [ranges[u.unit].low, ranges[u.unit].high] if u.unit in ranges else None,
                     "insufficient_sample": u.insufficient,
                     "criteria": [
                         {"code": code, "points": _number(c.points), "n": c.n, "value": _number(c.value),

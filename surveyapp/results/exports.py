@@ -23,7 +23,7 @@ from ..db import db, session
 from ..messaging.services import fieldwork_tables
 from ..models import Answer, Campaign, ExportFile, RespondentGroup, Response, ResponseStatus, utcnow
 from ..setup.campaigns import current_rules_label
-from .services import compute, question_columns, questionnaires, raw_rows, source_names
+from .services import compute, question_columns, questionnaires, rank_ranges, raw_rows, source_names
 from .workbook import raw_csv, write_workbook
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def write_campaign_workbook(s: Session, campaign: Campaign, out, on_row: Callabl
         table, _counts = compute(s, campaign)
     write_workbook(out, campaign.name, table, raw_sheet_specs(s, campaign, on_row),
                    rules_label=current_rules_label(s, campaign), names=source_names(campaign),
-                   fieldwork=fieldwork_tables(s, campaign))  # fmt: skip
+                   fieldwork=fieldwork_tables(s, campaign), ranges=rank_ranges(s, campaign, table))  # fmt: skip
 
 
 def group_csv(s: Session, campaign: Campaign, group: RespondentGroup,

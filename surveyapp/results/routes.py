@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires.scoring import RulesError, satisfaction
+from questionnaires.scoring.ranks import REPLICATES
 from questionnaires.scoring.stats import alpha_words
 
 from .. import jobs
@@ -19,6 +20,7 @@ from ..setup.campaigns import current_rules_label
 from . import bp
 from .exports import filename_of, is_heavy, request_export, state_of, write_campaign_workbook
 from .services import (
+    RANK_SEED,
     NoRules,
     alphas,
     compute,
@@ -27,6 +29,7 @@ from .services import (
     distributions,
     question_columns,
     questionnaires,
+    rank_ranges,
     raw_rows,
     source_names,
 )
@@ -74,6 +77,9 @@ def results(key: str):
         flags_text=flags_text,
         rules_label=current_rules_label(session(), campaign),
         pressure=counter_pressure(session(), campaign),
+        ranges=rank_ranges(session(), campaign, table) if table else {},
+        rank_seed=RANK_SEED,
+        rank_replicates=REPLICATES,
         user=current_user(),
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import Question, Questionnaire, QuestionType
 from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
+from questionnaires.scoring.ranks import RankRange
 from questionnaires.scoring.stats import ClusterSums, Difference, Gap, cronbach_alpha_from_sums, share_gap, units_differ
 
 from ..campaigns.services import cells
@@ -133,12 +134,13 @@ def _sums(row, start: int) -> ClusterSums:
     return ClusterSums(int(n), float(m), float(y), float(mm), float(yy), float(my))
 
 
-def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str, str, str, int], ClusterSums]:
-    """(group, unit, criterion, source number) → the respondents' sums of that source (``ClusterSums``): one SQL
-    aggregate, per respondent first (for each criterion, how many of its items they answered and
-    what their answers add up to, as CASE columns), then per unit. The same shape as
-    ``level_counts`` (one pass over the campaign's answers, no join on a list of levels, which
-    planners without statistics ran as a nested loop: 20 s on PostgreSQL for the demo)."""
+def _per_respondent(campaign: Campaign, rules: Rules):
+    """The statement giving, per respondent (group, unit rated, response), for each criterion's
+    source how many of its items they answered (``m<i>``) and what their answers add up to
+    (``y<i>``: 1/0 positive, or the level normalised to 0–1), with the sources' (group, criterion,
+    source number) in column order. CASE columns over one pass of the campaign's answers, the
+    shape of ``level_counts`` (a join on a VALUES list of levels ran as a nested loop on planners
+    without statistics: 20 s on PostgreSQL for the demo)."""
     from questionnaires.scoring.compute import _positive_levels
 
     qs = questionnaires(campaign)
@@ -162,8 +164,8 @@ def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str
                         func.sum(case((mine, case(*values, else_=0.0)), else_=0.0)).label(f"y{i}")]  # fmt: skip
             specs.append((source.group, c.code, k))
     if not specs:
-        return {}
-    per = _later_only(
+        return [], None
+    stmt = _later_only(
         select(RespondentGroup.code.label("grp"), Answer.subject_unit_id.label("unit_id"), *columns)
         .select_from(Answer)
         .join(Response, Answer.response_id == Response.id)
@@ -172,16 +174,53 @@ def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str
                Answer.value_num.is_not(None), Answer.question_id.in_(questions))
         .group_by(RespondentGroup.code, Answer.subject_unit_id, Answer.response_id),
         campaign,
-    ).subquery()  # fmt: skip
+    )  # fmt: skip
+    return specs, stmt
+
+
+def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str, str, str, int], ClusterSums]:
+    """(group, unit, criterion, source number) → the respondents' sums of that source
+    (``ClusterSums``): one SQL aggregate over ``_per_respondent``."""
+    specs, stmt = _per_respondent(campaign, rules)
+    if not specs:
+        return {}
+    per = stmt.subquery()
     outer = [x for i in range(len(specs)) for x in _moments(per, f"m{i}", f"y{i}")]
-    stmt = select(per.c.grp, Unit.code, *outer).join(Unit, Unit.id == per.c.unit_id).group_by(per.c.grp, Unit.code)
+    totals = select(per.c.grp, Unit.code, *outer).join(Unit, Unit.id == per.c.unit_id).group_by(per.c.grp, Unit.code)
     found = {}
-    for row in s.execute(stmt):
+    for row in s.execute(totals):
         for i, (group, code, k) in enumerate(specs):
             sums = _sums(row, 2 + 6 * i)
             if group == row[0] and sums.respondents:
                 found[(group, row[1], code, k)] = sums
     return found
+
+
+#: the seed of the rank ranges' bootstrap, shown on the results page (same answers, same ranges)
+RANK_SEED = 20_250_701
+
+
+def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> dict[str, RankRange]:
+    """Unit code → the range of ranks it holds in 95 % of bootstrap samples of its respondents
+    (``questionnaires.scoring.ranks``), for the units the table ranks."""
+    import numpy as np
+
+    from questionnaires.scoring.ranks import People, bootstrap_ranks
+
+    specs, stmt = _per_respondent(campaign, table.rules)
+    if not specs:
+        return {}
+    codes = dict(s.execute(select(Unit.id, Unit.code)).all())
+    rows: dict[tuple[str, str], list] = {}
+    for row in s.execute(stmt):
+        rows.setdefault((row[0], codes[row[1]]), []).append(row[2:])
+    people = {}
+    for key, values in rows.items():
+        data = np.asarray(values, dtype=float)
+        people[key] = People(m=data[:, 0::2], y=data[:, 1::2])
+    ranked = [u.unit for u in table.units if u.rank is not None]
+    zeroed = frozenset(u.unit for u in table.units if u.insufficient and table.rules.insufficient_effect == "zero")
+    return bootstrap_ranks(table.rules, specs, people, ranked, seed=RANK_SEED, zeroed=zeroed)
 
 
 def channel_sums(s: Session, campaign: Campaign) -> dict[tuple[str, str], ClusterSums]:

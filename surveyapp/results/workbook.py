@@ -117,6 +117,7 @@ def write_workbook(
     rules_label: str = "",
     names=None,
     fieldwork: tuple[list[str], list[list], list[str], list[list]] | None = None,
+    ranges=None,
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
@@ -126,6 +127,7 @@ def write_workbook(
     Past ``raw_limit`` rows a raw sheet stops with a note pointing to the CSV export.
     ``fieldwork``: the outcome table of invited groups and the coverage table of counter groups
     (headings and rows each, surveyapp/messaging/services.py), written on the method sheet.
+    ``ranges``: unit code → its rank range (``questionnaires.scoring.ranks``), a last column.
     """
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     head = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"})
@@ -147,7 +149,8 @@ def write_workbook(
     if rules_label:
         summary.write_string(1, 0, f"{rules_label}.", note)
     heads = ["Hạng", "Mã đơn vị", "Đơn vị", *[f"{c.code} (tối đa {_n(c.max_points)})" for c in rules.criteria],
-             f"Tổng (tối đa {_n(rules.component_total)})", "Ghi chú"]  # fmt: skip
+             f"Tổng (tối đa {_n(rules.component_total)})", "Ghi chú",
+             *(["Khoảng hạng (95%)"] if ranges else [])]  # fmt: skip
     for col, h in enumerate(heads):
         summary.write_string(2, col, h, head)
     for r, u in enumerate(table.units, start=3):
@@ -170,6 +173,9 @@ def write_workbook(
             summary.write_number(r, total_col, u.total, bold_points)
         flags = sorted({f for s in u.criteria.values() for f in s.flags})
         summary.write_string(r, total_col + 1, flags_text(flags), text)
+        if ranges:
+            rr = ranges.get(u.unit)
+            summary.write_string(r, total_col + 2, "" if rr is None or u.rank is None else f"{rr.low}–{rr.high}", text)
     last_row = 2 + len(table.units)
     summary.freeze_panes(3, 3)
     summary.autofilter(2, 0, max(last_row, 3), len(heads) - 1)
@@ -177,7 +183,7 @@ def write_workbook(
     summary.set_column(1, 1, 14)
     summary.set_column(2, 2, 28)
     summary.set_column(3, len(heads) - 2, 12)
-    summary.set_column(len(heads) - 1, len(heads) - 1, 30)
+    summary.set_column(3 + len(rules.criteria) + 1, 3 + len(rules.criteria) + 1, 30)
 
     if table.units:
         chart = book.add_chart({"type": "bar"})
