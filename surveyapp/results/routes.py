@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires.scoring import RulesError, satisfaction
-from questionnaires.scoring.ranks import REPLICATES
 from questionnaires.scoring.stats import alpha_words
 
 from .. import jobs
@@ -79,7 +78,6 @@ def results(key: str):
         pressure=counter_pressure(session(), campaign),
         ranges=rank_ranges(session(), campaign, table) if table else {},
         rank_seed=RANK_SEED,
-        rank_replicates=REPLICATES,
         user=current_user(),
     )
 

@@ -200,16 +200,16 @@ def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str
 RANK_SEED = 20_250_701
 
 
-def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> dict[str, RankRange]:
+def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges:
     """Unit code → the range of ranks it holds in 95 % of bootstrap samples of its respondents
     (``questionnaires.scoring.ranks``), for the units the table ranks."""
     import numpy as np
 
-    from questionnaires.scoring.ranks import People, bootstrap_ranks
+    from questionnaires.scoring.ranks import People, bootstrap_ranks, replicates_for
 
     specs, stmt = _per_respondent(campaign, table.rules)
     if not specs:
-        return {}
+        return RankRanges({}, 0)
     codes = dict(s.execute(select(Unit.id, Unit.code)).all())
     rows: dict[tuple[str, str], list] = {}
     for row in s.execute(stmt):
@@ -220,7 +220,17 @@ def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> dict[str, 
         people[key] = People(m=data[:, 0::2], y=data[:, 1::2])
     ranked = [u.unit for u in table.units if u.rank is not None]
     zeroed = frozenset(u.unit for u in table.units if u.insufficient and table.rules.insufficient_effect == "zero")
-    return bootstrap_ranks(table.rules, specs, people, ranked, seed=RANK_SEED, zeroed=zeroed)
+    replicates = replicates_for(sum(len(p.m) for p in people.values()))
+    found = bootstrap_ranks(table.rules, specs, people, ranked, replicates=replicates, seed=RANK_SEED, zeroed=zeroed)
+    return RankRanges(found, replicates)
+
+
+class RankRanges(dict):
+    """Unit code → ``RankRange``, and how many bootstrap replicates made them."""
+
+    def __init__(self, found: dict[str, RankRange], replicates: int):
+        super().__init__(found)
+        self.replicates = replicates
 
 
 def channel_sums(s: Session, campaign: Campaign) -> dict[tuple[str, str], ClusterSums]:
