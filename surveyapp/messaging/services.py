@@ -407,6 +407,8 @@ def outcome_rows(s: Session, campaign, only_unit_id: int | None = None) -> list[
         if group.mode != GroupMode.INVITATION:
             continue
         found = outcomes(s, group)
+        if not found["*"]["invited"]:
+            continue  # a group nobody was invited to yet says nothing
         codes = [k for k in found if k != "*"]
         units = {u.code: u for u in s.scalars(select(Unit).where(Unit.code.in_(codes)))} if codes else {}
         if only_unit_id is None:
