@@ -7,17 +7,16 @@ from __future__ import annotations
 import io
 import re
 
-import numpy as np
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from questionnaires.scoring.ranks import People, bootstrap_ranks, point_totals
+from questionnaires.scoring.ranks import bootstrap_ranks, point_totals
 from surveyapp.api.tokens import new_token
 from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.demo.fake import fill
 from surveyapp.models import Answer, RespondentGroup, Response, Unit
-from surveyapp.results.services import RANK_SEED, _per_respondent, compute, rank_ranges
+from surveyapp.results.services import RANK_SEED, compute, rank_ranges, respondent_people
 
 from .test_qr_posters import login
 
@@ -32,21 +31,11 @@ def answered(demo, dbs):
     return campaign
 
 
-def _people(dbs, campaign, rules):
-    specs, stmt = _per_respondent(campaign, rules)
-    codes = dict(dbs.execute(select(Unit.id, Unit.code)).all())
-    rows: dict = {}
-    for row in dbs.execute(stmt):
-        rows.setdefault((row[0], codes[row[1]]), []).append(row[2:])
-    people = {k: People(np.asarray(v, float)[:, 0::2], np.asarray(v, float)[:, 1::2]) for k, v in rows.items()}
-    return specs, people
-
-
 def test_the_bootstrap_recomputes_the_tables_totals(dbs, answered):
     """Without resampling, the per-respondent sums give the scores table's totals (before each
     criterion's rounding to two decimals): the replicates recompute the same thing."""
     table, _ = compute(dbs, answered)
-    specs, people = _people(dbs, answered, table.rules)
+    specs, people = respondent_people(dbs, answered, table.rules)
     totals = point_totals(table.rules, specs, people, [u.unit for u in table.units])
     for u in table.units:
         if u.total is not None:
@@ -62,7 +51,7 @@ def test_ranges_hold_the_rank_and_repeat_with_the_seed(dbs, answered):
             r = first[u.unit]
             assert 1 <= r.low <= r.high <= len(first)
     assert any(r.high - r.low >= 3 for r in first.values())  # 30 people a commune: ranks are uncertain
-    specs, people = _people(dbs, answered, table.rules)
+    specs, people = respondent_people(dbs, answered, table.rules)
     ranked = [u.unit for u in table.units if u.rank is not None]
     other = bootstrap_ranks(table.rules, specs, people, ranked, seed=RANK_SEED + 1)
     assert other != first or all(r.certain for r in first.values())  # the seed is what makes it repeat

@@ -80,13 +80,7 @@ def apply_bounce(s: Session, bounce: Bounce) -> bool:
     message = s.get(Message, bounce.message_id)
     if message is None or message.recipient.lower() not in bounce.permanent:
         return False
-    reason = Problem.BOUNCED.text(detail=bounce.reason or "không nêu lý do")
-    changed = s.execute(
-        update(Message)
-        .where(Message.id == message.id, Message.status == MessageStatus.SENT)
-        .values(status=MessageStatus.BOUNCED, error=reason)
-    ).rowcount
-    return bool(changed)
+    return _bounced(s, message.id, Problem.BOUNCED.text(detail=bounce.reason or "không nêu lý do"))
 
 
 def _mailbox(url: str):
@@ -170,10 +164,11 @@ def esms_report(s: Session, message_id: int, signature: str, args) -> bool | Non
     if not failed:
         return False
     detail = args.get("error_info") or f"eSMS báo {failed} tin không đến được"
-    return _provider_bounced(s, message_id, Problem.PROVIDER_UNDELIVERED.text(provider="eSMS", detail=detail[:300]))
+    return _bounced(s, message_id, Problem.PROVIDER_UNDELIVERED.text(provider="eSMS", detail=detail[:300]))
 
 
-def _provider_bounced(s: Session, message_id: int, reason: str) -> bool:
+def _bounced(s: Session, message_id: int, reason: str) -> bool:
+    """A sent message marked bounced (only a sent one: nothing else changes); True when it was."""
     changed = s.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.SENT)

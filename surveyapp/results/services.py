@@ -200,16 +200,15 @@ def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str
 RANK_SEED = 20_250_701
 
 
-def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges:
-    """Unit code → the range of ranks it holds in 95 % of bootstrap samples of its respondents
-    (``questionnaires.scoring.ranks``), for the units the table ranks."""
+def respondent_people(s: Session, campaign: Campaign, rules: Rules) -> tuple[list, dict]:
+    """The rows of ``_per_respondent`` as arrays: (specs, (group, unit code) → ``People``)."""
     import numpy as np
 
-    from questionnaires.scoring.ranks import People, bootstrap_ranks, replicates_for
+    from questionnaires.scoring.ranks import People
 
-    specs, stmt = _per_respondent(campaign, table.rules)
+    specs, stmt = _per_respondent(campaign, rules)
     if not specs:
-        return RankRanges({}, 0)
+        return [], {}
     codes = dict(s.execute(select(Unit.id, Unit.code)).all())
     rows: dict[tuple[str, str], list] = {}
     for row in s.execute(stmt):
@@ -218,6 +217,17 @@ def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges
     for key, values in rows.items():
         data = np.asarray(values, dtype=float)
         people[key] = People(m=data[:, 0::2], y=data[:, 1::2])
+    return specs, people
+
+
+def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges:
+    """Unit code → the range of ranks it holds in 95 % of bootstrap samples of its respondents
+    (``questionnaires.scoring.ranks``), for the units the table ranks."""
+    from questionnaires.scoring.ranks import bootstrap_ranks, replicates_for
+
+    specs, people = respondent_people(s, campaign, table.rules)
+    if not specs:
+        return RankRanges({}, 0)
     ranked = [u.unit for u in table.units if u.rank is not None]
     zeroed = frozenset(u.unit for u in table.units if u.insufficient and table.rules.insufficient_effect == "zero")
     replicates = replicates_for(sum(len(p.m) for p in people.values()))
