@@ -33,15 +33,16 @@ from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.db import db, session
 from surveyapp.results.exports import write_campaign_workbook
 from surveyapp.results.services import (
+    _READ,  # the answers compute() read, kept with its table
     alphas,
     cluster_sums,
     compute,
     counter_pressure,
-    level_counts,
     question_columns,
     questionnaires,
     rank_ranges,
     raw_rows,
+    respondent_levels,
 )
 from surveyapp.results.workbook import raw_csv
 
@@ -101,10 +102,12 @@ def main() -> None:
                 t3 = time.perf_counter()
                 alphas(s, campaign)  # the results page's reliability table
                 t4 = time.perf_counter()
-                for name, part, extra in (("level counts", level_counts, ()),
-                                          ("respondent sums (clustered intervals)", cluster_sums, (table.rules,)),
-                                          ("counter vs later", counter_pressure, ()),
-                                          ("rank ranges (bootstrap)", rank_ranges, (table,))):  # fmt: skip
+                for name, part, extra in (("the answers read once (respondent_levels)", respondent_levels, ()),
+                                          ("respondent sums of that read (clustered intervals)", cluster_sums,
+                                           (table.rules, _READ[id(table)][2])),
+                                          ("counter vs later, from compute's read", counter_pressure, (table,)),
+                                          ("counter vs later, read alone", counter_pressure, ()),
+                                          ("rank ranges, from compute's read (bootstrap)", rank_ranges, (table,))):  # fmt: skip
                     started_part = time.perf_counter()
                     part(s, campaign, *extra)
                     parts.setdefault(name, []).append(time.perf_counter() - started_part)

@@ -86,6 +86,46 @@ def demo_template(database_template, tmp_path_factory):
     return path, result
 
 
+@pytest.fixture(scope="session")
+def demo_rows(database_template):
+    """On PostgreSQL, the demo campaign's rows, loaded once and taken out again: each test that
+    asks for ``demo`` puts them back with one insert per table (``_put_back``), not a new load."""
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": PG_URL})
+    with app.app_context():
+        s = db.new_session()
+        result = load_demo(s)
+        s.commit()
+        s.close()
+    db.dispose(app)
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        rows = {t: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in Base.metadata.sorted_tables}  # fmt: skip
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+    engine.dispose()
+    return rows, result
+
+
+def _put_back(rows) -> None:
+    """The demo's rows into the emptied PostgreSQL database, each table's id sequence moved past
+    them (foreign keys are checked by the load they came from; replica mode skips the triggers)."""
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for table, found in rows.items():
+            if found:
+                conn.execute(table.insert(), found)
+        for table, found in rows.items():
+            keys = list(table.primary_key.columns)
+            if found and len(keys) == 1 and keys[0].autoincrement is not False and keys[0].type.python_type is int:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{keys[0].name}'), "
+                    f"(SELECT max({keys[0].name}) FROM {table.name}))"
+                )
+    engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_memory():
     """Every test's database copy has the same codes: forget what an earlier test's requests left
@@ -101,6 +141,8 @@ def _fresh_memory():
 @pytest.fixture
 def database_url(database_template, tmp_path, request):
     if PG_URL:
+        if "demo" in request.fixturenames:
+            _put_back(request.getfixturevalue("demo_rows")[0])
         yield PG_URL
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
@@ -133,16 +175,10 @@ def runner(app):
 
 @pytest.fixture
 def demo(app, request):
-    """The demo campaign, loaded and committed; returns its DemoResult. On SQLite the test's
-    database is already a copy of the demo template (``database_url``)."""
-    if not PG_URL:
-        return request.getfixturevalue("demo_template")[1]
-    with app.app_context():
-        s = db.new_session()
-        result = load_demo(s)
-        s.commit()
-        s.close()
-    return result
+    """The demo campaign, loaded and committed; returns its DemoResult. The test's database
+    already holds it (``database_url``): a copy of the demo template on SQLite, the demo's rows
+    put back on PostgreSQL."""
+    return request.getfixturevalue("demo_rows" if PG_URL else "demo_template")[1]
 
 
 @pytest.fixture

@@ -56,6 +56,20 @@ def test_a_unit_pleased_only_at_the_counter_is_flagged(dbs, split):
     assert [r.unit_code for r in counter_pressure(dbs, split)][0] == "HDG-NGG-02"  # flagged first
 
 
+@pytest.mark.parametrize("scored", ["all", "later"])
+def test_the_check_from_the_scores_read_is_the_check_read_alone(dbs, split, scored):
+    """The results page compares the channels from the answers compute() read; when the campaign
+    scores only later answers that read lacks the counter's, so the check reads every channel."""
+    split.scored_channels = scored
+    dbs.flush()
+    table, _counts = compute(dbs, split)
+    alone = counter_pressure(dbs, split)
+    shared = counter_pressure(dbs, split, table)
+    assert shared == alone and {r.unit_code for r in alone} == {"HDG-NGG-02", "HDG-NGG-03"}
+    pushed = next(r for r in shared if r.unit_code == "HDG-NGG-02")
+    assert pushed.flagged and pushed.gap.first == 1.0 and pushed.gap.second == 0.0
+
+
 def test_the_results_and_quality_pages_show_it(client, demo, dbs, split):
     login(client, demo.admin_username, demo.admin_password)
     results = client.get(f"/admin/c/{KEY}/results").get_data(as_text=True)

@@ -14,7 +14,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from questionnaires.scoring import LevelCount, load_rules_text, score
 from questionnaires.scoring.stats import ClusterSums, ratio_variance, wilson_interval
@@ -22,7 +22,7 @@ from surveyapp.api.tokens import new_token
 from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.demo.fake import fill
 from surveyapp.models import Answer, RespondentGroup, Response, ResponseStatus, Unit
-from surveyapp.results.services import cluster_sums, compute, criterion_values, questionnaires, rules_of
+from surveyapp.results.services import cluster_sums, compute, criterion_values, level_counts, questionnaires, rules_of
 
 from .test_qr_posters import login
 
@@ -154,6 +154,39 @@ def test_the_sql_sums_equal_sums_made_from_each_response(dbs, answered):
         assert got.respondents == want.respondents and got.m == want.m, key
         for field in ("y", "mm", "yy", "my"):
             assert getattr(got, field) == pytest.approx(getattr(want, field), rel=1e-9), (key, field)
+
+
+def plain_level_counts(dbs, campaign, later_only: bool = False) -> dict[tuple, int]:
+    """The counts as one GROUP BY of the answers, row by row (the oracle of the packed read)."""
+    scale = {(g.code, q.id) for g in campaign.groups for q in questionnaires(campaign)[g.code].scale_items()}
+    stmt = (
+        select(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num, func.count())
+        .join(Response, Answer.response_id == Response.id).join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .join(Unit, Answer.subject_unit_id == Unit.id)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
+               Answer.value_num.is_not(None))
+        .group_by(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num)
+    )  # fmt: skip
+    if later_only:
+        stmt = stmt.where((Response.channel != "counter") | (RespondentGroup.mode != "counter"))
+    return {(g, u, q, int(v)): n for g, u, q, v, n in dbs.execute(stmt) if (g, q) in scale}
+
+
+@pytest.mark.parametrize("scored", ["all", "later"])
+def test_the_answers_read_once_give_the_plain_counts(dbs, answered, scored):
+    """compute() reads each respondent's levels packed into integers: unpacked, they count exactly
+    what a GROUP BY over every answer counts (every group, item, level; the later-only mode too)."""
+    campaign = answered
+    campaign.scored_channels = scored
+    dbs.flush()
+    counts = level_counts(dbs, campaign)
+    got = {(c.group, c.unit, c.question, c.level): c.n for c in counts}
+    want = plain_level_counts(dbs, campaign, later_only=scored == "later")
+    assert len(got) == len(counts) and got == want and sum(want.values()) > 1000
+    assert scored == "later" or len({g for g, *_ in want}) == len(
+        [g for g in campaign.groups if questionnaires(campaign)[g.code].scale_items()]
+    )
+    assert compute(dbs, campaign)[1] == counts
 
 
 def test_the_design_effect_is_on_the_results_page_and_in_the_workbook(client, demo, dbs, answered):

@@ -75,7 +75,7 @@ def results(key: str):
         group_names={g.code: g.name for g in campaign.groups},
         flags_text=flags_text,
         rules_label=current_rules_label(session(), campaign),
-        pressure=counter_pressure(session(), campaign),
+        pressure=counter_pressure(session(), campaign, table),
         ranges=rank_ranges(session(), campaign, table) if table else {},
         rank_seed=RANK_SEED,
         user=current_user(),

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import chain
 
 import numpy as np
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from questionnaires import Question, Questionnaire, QuestionType
-from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, score
+from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, respondents, score
 from questionnaires.scoring.ranks import RankRange
 from questionnaires.scoring.stats import ClusterSums, Difference, Gap, cronbach_alpha_from_sums, share_gap, units_differ
 
@@ -73,25 +75,64 @@ def rules_of(campaign: Campaign) -> Rules:
 
 
 def level_counts(s: Session, campaign: Campaign) -> list[LevelCount]:
-    """Valid scale answers per group × subject unit × question × level: one SQL aggregate."""
-    scale_ids = {q.id for q in questionnaires(campaign).values() for q in q.scale_items()}
+    """Valid scale answers per group × subject unit × question × level."""
+    return respondents.level_counts(respondent_levels(s, campaign), questionnaires(campaign))
+
+
+def respondent_levels(s: Session, campaign: Campaign, every_channel: bool = False) -> list[respondents.Block]:
+    """Every valid respondent (group × unit rated × response) with the level of each scale item
+    of the group's questionnaire (``questionnaires.scoring.respondents``): one pass over the
+    campaign's answers, the levels packed in SQL into 64-bit integers (a few bits a level), so the
+    database sends one short row a respondent instead of one row an answer. A scale item has one
+    answer per response and unit rated (the form, the paper entry and the import check it).
+
+    (A join on a VALUES list of levels had run as a nested loop on planners without statistics,
+    20 s on PostgreSQL for the demo; CASE columns per criterion source took 12 s for a national
+    campaign: bench/README.md.)"""
+    qs = questionnaires(campaign)
+    items = {g.id: [q.id for q in qs[g.code].scale_items()] for g in campaign.groups}
+    items = {gid: ids for gid, ids in items.items() if ids}
+    if not items:
+        return []
+    hi = max(len(q.scale.labels) for g in campaign.groups for q in qs[g.code].scale_items())
+    bits = respondents.bits_for(hi)
+    plans = {gid: respondents.pack_plan(ids, bits) for gid, ids in items.items()}
+    chunks = max(len(p) for p in plans.values())
+    level = cast(Answer.value_num, BigInteger)
+    columns = []
+    for c in range(chunks):
+        where = {gid: case({q: literal(k, BigInteger) for q, k in plan[c].items()}, value=Answer.question_id,
+                           else_=literal(0, BigInteger)) for gid, plan in plans.items() if c < len(plan)}  # fmt: skip
+        columns.append(cast(func.sum(level * case(where, value=Response.group_id, else_=literal(0, BigInteger))),
+                            BigInteger))  # fmt: skip
+    side = case({c: literal(k) for c, k in respondents.CHANNEL_SIDES.items()}, value=Response.channel, else_=literal(0))
     stmt = (
-        select(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num, func.count())
+        select(Response.group_id, Answer.subject_unit_id, Response.id, side, *columns)
         .select_from(Answer)
         .join(Response, Answer.response_id == Response.id)
-        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
-        .join(Unit, Answer.subject_unit_id == Unit.id)
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.status == ResponseStatus.VALID,
-            Answer.value_num.is_not(None),
-            Answer.question_id.in_(scale_ids),
-        )
-        .group_by(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num)
-    )
-    if campaign.scored_channels == ScoredChannels.LATER:  # the counter's own answers left out
-        stmt = stmt.where(or_(Response.channel != "counter", RespondentGroup.mode != GroupMode.COUNTER))
-    return [LevelCount(g, u, q, int(level), n) for g, u, q, level, n in s.execute(stmt)]
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
+               Response.group_id.in_(list(items)), Answer.value_num.is_not(None),
+               Answer.question_id.in_(sorted({q for ids in items.values() for q in ids})))
+        .group_by(Response.id, Answer.subject_unit_id)
+    )  # fmt: skip
+    if campaign.scored_channels == ScoredChannels.LATER and not every_channel:  # the counter's own answers left out
+        counter = [g.id for g in campaign.groups if g.mode == GroupMode.COUNTER]
+        stmt = stmt.where(or_(Response.channel != "counter", Response.group_id.not_in(counter or [-1])))
+    found = s.execute(stmt).all()
+    # flattened first: numpy reads plain ints 20 times faster than it reads Row objects
+    rows = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=len(found) * (4 + chunks))
+    rows = rows.reshape(-1, 4 + chunks)
+    codes = dict(s.execute(select(Unit.id, Unit.code)).all())
+    blocks = []
+    for g in campaign.groups:
+        if g.id not in items:
+            continue
+        mine = rows[rows[:, 0] == g.id]
+        mine = mine[np.lexsort((mine[:, 2], mine[:, 1]))]  # by unit, then response: a fixed order
+        levels = respondents.unpack(mine[:, 4:], len(items[g.id]), bits)
+        blocks.append(respondents.Block.of(g.code, items[g.id], [codes[u] for u in mine[:, 1].tolist()], levels,
+                                           mine[:, 3]))  # fmt: skip
+    return blocks
 
 
 def criterion_values(rules: Rules, qs: dict[str, Questionnaire]) -> list[tuple[str, int, str, str, int, float]]:
@@ -114,14 +155,6 @@ def criterion_values(rules: Rules, qs: dict[str, Questionnaire]) -> list[tuple[s
     return rows
 
 
-def _later_only(stmt, campaign: Campaign):
-    """Leave out the counter groups' answers given at the counter when the campaign scores only
-    answers given later (``Campaign.scored_channels``)."""
-    if campaign.scored_channels != ScoredChannels.LATER:
-        return stmt
-    return stmt.where(or_(Response.channel != "counter", RespondentGroup.mode != GroupMode.COUNTER))
-
-
 def _moments(per, m, y):
     """The outer sums of per-respondent columns ``m`` and ``y``: people with m > 0, Σm, Σy, Σm², Σy², Σmy."""
     m, y = per.c[m], per.c[y]
@@ -134,98 +167,32 @@ def _sums(row, start: int) -> ClusterSums:
     return ClusterSums(int(n), float(m), float(y), float(mm), float(yy), float(my))
 
 
-def _per_respondent(campaign: Campaign, rules: Rules):
-    """The statement giving, per respondent (group, unit rated, response), for each criterion's
-    source how many of its items they answered (``m<i>``) and what their answers add up to
-    (``y<i>``: 1/0 positive, or the level normalised to 0–1), with the sources' (group, criterion,
-    source number) in column order. CASE columns over one pass of the campaign's answers, the
-    shape of ``level_counts`` (a join on a VALUES list of levels ran as a nested loop on planners
-    without statistics: 20 s on PostgreSQL for the demo)."""
-    from questionnaires.scoring.compute import _positive_levels
-
-    qs = questionnaires(campaign)
-    specs, columns, questions = [], [], set()
-    for c in rules.criteria:
-        by_share = c.method == "share" or (c.method == "bands" and c.bands_on == "share")
-        for k, source in enumerate(c.sources):
-            items = list(source.questions)
-            questions.update(items)
-            values = []
-            for qid in items:
-                hi = len(qs[source.group].question(qid).scale.labels)
-                if by_share:
-                    wanted = sorted(_positive_levels(c, 1, hi))
-                    values.append((and_(Answer.question_id == qid, Answer.value_num.in_(wanted)), 1.0))
-                else:
-                    values.append((Answer.question_id == qid, (Answer.value_num - 1) / float(hi - 1)))
-            mine = and_(RespondentGroup.code == source.group, Answer.question_id.in_(items))
-            i = len(specs)
-            columns += [func.sum(case((mine, 1), else_=0)).label(f"m{i}"),
-                        func.sum(case((mine, case(*values, else_=0.0)), else_=0.0)).label(f"y{i}")]  # fmt: skip
-            specs.append((source.group, c.code, k))
-    if not specs:
-        return [], None
-    stmt = _later_only(
-        select(RespondentGroup.code.label("grp"), Answer.subject_unit_id.label("unit_id"), *columns)
-        .select_from(Answer)
-        .join(Response, Answer.response_id == Response.id)
-        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
-               Answer.value_num.is_not(None), Answer.question_id.in_(questions))
-        .group_by(RespondentGroup.code, Answer.subject_unit_id, Answer.response_id),
-        campaign,
-    )  # fmt: skip
-    return specs, stmt
+def respondent_people(s: Session, campaign: Campaign, rules: Rules, blocks=None) -> tuple[list, dict]:
+    """(specs, (group, unit code) → ``People``): every respondent's count and sum per criterion
+    source, from ``respondent_levels`` (or the ``blocks`` already read)."""
+    if blocks is None:
+        blocks = respondent_levels(s, campaign)
+    return respondents.source_specs(rules), respondents.people(blocks, rules, questionnaires(campaign))
 
 
-def cluster_sums(s: Session, campaign: Campaign, rules: Rules) -> dict[tuple[str, str, str, int], ClusterSums]:
-    """(group, unit, criterion, source number) → the respondents' sums of that source
-    (``ClusterSums``): one SQL aggregate over ``_per_respondent``."""
-    specs, stmt = _per_respondent(campaign, rules)
-    if not specs:
-        return {}
-    per = stmt.subquery()
-    outer = [x for i in range(len(specs)) for x in _moments(per, f"m{i}", f"y{i}")]
-    totals = select(per.c.grp, Unit.code, *outer).join(Unit, Unit.id == per.c.unit_id).group_by(per.c.grp, Unit.code)
-    found = {}
-    for row in s.execute(totals):
-        for i, (group, code, k) in enumerate(specs):
-            sums = _sums(row, 2 + 6 * i)
-            if group == row[0] and sums.respondents:
-                found[(group, row[1], code, k)] = sums
-    return found
+def cluster_sums(s: Session, campaign: Campaign, rules: Rules, blocks=None) -> respondents.Sums:
+    """(group, unit, criterion, source number) → the respondents' sums of that source (``ClusterSums``)."""
+    _specs, everyone = respondent_people(s, campaign, rules, blocks)
+    return respondents.cluster_sums(rules, everyone)
 
 
 #: the seed of the rank ranges' bootstrap, shown on the results page (same answers, same ranges)
 RANK_SEED = 20_250_701
 
 
-def respondent_people(s: Session, campaign: Campaign, rules: Rules) -> tuple[list, dict]:
-    """The rows of ``_per_respondent`` as arrays: (specs, (group, unit code) → ``People``)."""
-    import numpy as np
-
-    from questionnaires.scoring.ranks import People
-
-    specs, stmt = _per_respondent(campaign, rules)
-    if not specs:
-        return [], {}
-    codes = dict(s.execute(select(Unit.id, Unit.code)).all())
-    rows: dict[tuple[str, str], list] = {}
-    for row in s.execute(stmt):
-        rows.setdefault((row[0], codes[row[1]]), []).append(row[2:])
-    people = {}
-    for key, values in rows.items():
-        data = np.asarray(values, dtype=float)
-        people[key] = People(m=data[:, 0::2], y=data[:, 1::2])
-    return specs, people
-
-
 def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges:
     """Unit code → the range of ranks it holds in 95 % of bootstrap samples of its respondents
-    (``questionnaires.scoring.ranks``), for the units the table ranks."""
+    (``questionnaires.scoring.ranks``), for the units the table ranks. The respondents are those
+    the table was computed from when ``compute`` made it (read once), else read again."""
     from questionnaires.scoring.ranks import bootstrap_ranks, replicates_for
 
-    specs, people = respondent_people(s, campaign, table.rules)
+    read = _READ.get(id(table))
+    specs, people = read[:2] if read is not None else respondent_people(s, campaign, table.rules)
     if not specs:
         return RankRanges({}, 0)
     ranked = [u.unit for u in table.units if u.rank is not None]
@@ -233,6 +200,10 @@ def rank_ranges(s: Session, campaign: Campaign, table: ScoreTable) -> RankRanges
     replicates = replicates_for(sum(len(p.m) for p in people.values()))
     found = bootstrap_ranks(table.rules, specs, people, ranked, replicates=replicates, seed=RANK_SEED, zeroed=zeroed)
     return RankRanges(found, replicates)
+
+
+#: id(table) → the (specs, people, blocks) ``compute`` made it from, while the table lives
+_READ: dict[int, tuple[list, dict, list]] = {}
 
 
 class RankRanges(dict):
@@ -243,38 +214,18 @@ class RankRanges(dict):
         self.replicates = replicates
 
 
-def channel_sums(s: Session, campaign: Campaign) -> dict[tuple[str, str], ClusterSums]:
+def channel_sums(s: Session, campaign: Campaign, blocks=None) -> dict[tuple[str, str], ClusterSums]:
     """(unit, "counter" | "later") → the respondents' sums of satisfied answers (SIPAS: the top two
     levels of a scale of four or more, else the top one) in the counter groups: answers given at
     the counter (the poster's QR) against answers given later (a slip taken home). Paper is in
-    neither: where it was filled in is not known."""
-    qs = questionnaires(campaign)
-    satisfied, items = [], set()
-    for g in campaign.groups:
-        if g.mode != GroupMode.COUNTER:
-            continue
-        for q in qs[g.code].scale_items():
-            hi = len(q.scale.labels)
-            wanted = [hi - 1, hi] if hi >= 4 else [hi]
-            items.add(q.id)
-            satisfied.append((and_(RespondentGroup.code == g.code, Answer.question_id == q.id,
-                                   Answer.value_num.in_(wanted)), 1.0))  # fmt: skip
-    if not satisfied:
+    neither: where it was filled in is not known. From ``respondent_levels`` of every channel (or
+    the ``blocks`` already read, when they hold every channel)."""
+    counter = [g.code for g in campaign.groups if g.mode == GroupMode.COUNTER]
+    if not counter:
         return {}
-    side = case((Response.channel == "counter", "counter"), else_="later")
-    per = (
-        select(Response.unit_id.label("unit_id"), side.label("side"), func.count().label("m"),
-               func.sum(case(*satisfied, else_=0.0)).label("y"))
-        .select_from(Answer)
-        .join(Response, Answer.response_id == Response.id)
-        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
-        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
-               Response.channel.in_(("counter", "slip")), RespondentGroup.mode == GroupMode.COUNTER,
-               Answer.value_num.is_not(None), Answer.question_id.in_(items))
-        .group_by(Response.unit_id, Response.channel, Answer.response_id)
-    ).subquery()  # fmt: skip
-    stmt = select(Unit.code, per.c.side, *_moments(per, "m", "y")).join(Unit, Unit.id == per.c.unit_id)
-    return {(row[0], row[1]): _sums(row, 2) for row in s.execute(stmt.group_by(Unit.code, per.c.side))}
+    if blocks is None:
+        blocks = respondent_levels(s, campaign, every_channel=True)
+    return respondents.channel_sums(blocks, questionnaires(campaign), counter)
 
 
 @dataclass(frozen=True)
@@ -290,10 +241,13 @@ class PressureRow:
         return self.gap is not None and self.gap.first_higher
 
 
-def counter_pressure(s: Session, campaign: Campaign) -> list[PressureRow]:
+def counter_pressure(s: Session, campaign: Campaign, table: ScoreTable | None = None) -> list[PressureRow]:
     """Units that collect both at the counter and later: the share satisfied each way and whether
-    the counter's is higher beyond chance (issue 20, part 3); flagged units first."""
-    found = channel_sums(s, campaign)
+    the counter's is higher beyond chance (issue 20, part 3); flagged units first. With the
+    ``table`` ``compute`` just made, from the answers it read (when it read every channel)."""
+    read = _READ.get(id(table)) if table is not None else None
+    every = read is not None and campaign.scored_channels != ScoredChannels.LATER
+    found = channel_sums(s, campaign, read[2] if every else None)
     both = sorted({u for u, side in found if side == "counter"} & {u for u, side in found if side == "later"})
     names = dict(s.execute(select(Unit.code, Unit.name).where(Unit.code.in_(both))).all()) if both else {}
     rows = [PressureRow(u, names[u], found[(u, "counter")].respondents, found[(u, "later")].respondents,
@@ -322,11 +276,17 @@ def scored_units(s: Session, campaign: Campaign, rules: Rules) -> list[tuple[str
 
 
 def compute(s: Session, campaign: Campaign, rules: Rules | None = None) -> tuple[ScoreTable, list[LevelCount]]:
-    """The points of every unit under the campaign's rules (or under ``rules``, for a preview)."""
+    """The points of every unit under the campaign's rules (or under ``rules``, for a preview):
+    the answers read once (``respondent_levels``) for the counts, the intervals and the ranks."""
     rules = rules or rules_of(campaign)
-    counts = level_counts(s, campaign)
-    table = score(rules, counts, scored_units(s, campaign, rules), questionnaires(campaign), quota_status(s, campaign),
-                  clusters=cluster_sums(s, campaign, rules))  # fmt: skip
+    blocks = respondent_levels(s, campaign)
+    qs = questionnaires(campaign)
+    counts = respondents.level_counts(blocks, qs)
+    specs, everyone = respondent_people(s, campaign, rules, blocks)
+    table = score(rules, counts, scored_units(s, campaign, rules), qs, quota_status(s, campaign),
+                  clusters=respondents.cluster_sums(rules, everyone))  # fmt: skip
+    _READ[id(table)] = (specs, everyone, blocks)
+    weakref.finalize(table, _READ.pop, id(table), None)
     return table, counts
 
 
