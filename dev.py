@@ -14,6 +14,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -75,12 +76,31 @@ def tools() -> None:
           f"Cài bằng: sudo apt-get install {' '.join(missing)}", flush=True)  # fmt: skip
 
 
+def workers() -> int:
+    """Test workers: one per core, at most four (pytest-xdist; each its own databases)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def test(args: list[str]) -> None:
     setup("test")
     tools()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
-    run(PYTHON, "-m", "pytest", *args)
+    started = time.monotonic()
+    if any(a in ("-n", "-m", "-p") or a.startswith(("-n", "-m", "-p")) for a in args):
+        run(PYTHON, "-m", "pytest", *args)  # the caller chose workers or a selection: as asked
+    else:
+        # the suite on every core, each test file on one worker; then the tests that must run with
+        # nothing beside them (they restart a server the others use); none selected is fine
+        n = workers()
+        spread = ["-n", str(n), "--dist", "loadfile"] if n > 1 else []
+        run(PYTHON, "-m", "pytest", *spread, "-m", "not alone", *args)
+        alone = subprocess.run([str(PYTHON), "-m", "pytest", "-m", "alone", *args], cwd=ROOT)
+        if alone.returncode not in (0, 5):  # 5: no test collected (the selection has none)
+            raise subprocess.CalledProcessError(alone.returncode, "pytest -m alone")
+    minutes, seconds = divmod(round(time.monotonic() - started), 60)
+    print(f"Bộ kiểm thử chạy trong {minutes} phút {seconds} giây (the suite took {minutes} min {seconds} s, "
+          f"{workers()} workers).", flush=True)  # fmt: skip
 
 
 def main() -> None:

@@ -26,7 +26,22 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
+#: under pytest-xdist, this process's name ("gw0", "gw1", …): each worker gets its own PostgreSQL
+#: database and Redis databases, so two workers never see each other's rows or keys
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+if PG_URL and WORKER:
+    PG_URL = f"{PG_URL}_{WORKER}"
+
+
+def redis_db_url(url: str) -> str:
+    """A Redis URL for this worker: the database number moved down by two per worker (13 and 14
+    without workers; 11 and 12 on gw1, …), so ``flushdb`` in one worker empties only its own."""
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number) - 2 * WORKER_INDEX}" if number.isdigit() else url
+
+
 #: in CI, a missing browser or QR decoder is an error, not a skip
 STRICT_TOOLS = os.environ.get("SURVEYAPP_STRICT_TOOLS") == "1"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -41,10 +56,25 @@ def need_tool(path: str, why: str) -> None:
     pytest.skip(message)
 
 
+def _worker_database(verb: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        if verb == "CREATE":
+            conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory):
+def database_template(tmp_path_factory, request):
     """The migrated schema, made once: a SQLite file to copy, or the PostgreSQL database itself."""
     if PG_URL:
+        if WORKER:  # this worker's own database, made now and dropped at the end
+            _worker_database("CREATE")
+            request.addfinalizer(lambda: _worker_database("DROP"))
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
             Base.metadata.drop_all(conn)

@@ -12,7 +12,7 @@ from surveyapp import create_app
 from surveyapp.db import db
 from surveyapp.models import CollectionPoint, Quota, Response, Unit
 
-from .conftest import STRICT_TOOLS, count, hidden_fields
+from .conftest import STRICT_TOOLS, count, hidden_fields, redis_db_url
 from .helpers import valid_answers
 
 
@@ -121,7 +121,7 @@ def test_a_busy_counter_is_not_flagged_by_address():
     assert address_flag(30)
 
 
-REDIS_URL = os.environ.get("SURVEYAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = redis_db_url(os.environ.get("SURVEYAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
 
 
 @pytest.fixture

@@ -49,3 +49,36 @@ def test_nothing_happens_when_everything_is_there(dev, monkeypatch):
     monkeypatch.setattr(dev, "run", lambda *args, **kwargs: calls.append(args))
     dev.tools()
     assert not calls
+
+
+def _test_calls(dev, monkeypatch, args, cores=2, alone_code=0):
+    calls = []
+    monkeypatch.setattr(dev, "setup", lambda extra: None)
+    monkeypatch.setattr(dev, "tools", lambda: None)
+    monkeypatch.setattr(dev.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(dev, "run", lambda *a, **k: calls.append([str(x) for x in a[1:]]))
+
+    class Done:
+        returncode = alone_code
+
+    monkeypatch.setattr(dev.subprocess, "run", lambda a, **k: calls.append([str(x) for x in a[1:]]) or Done())
+    dev.test(args)
+    return [c for c in calls if c[:2] == ["-m", "pytest"]]
+
+
+def test_the_suite_runs_on_every_core_then_the_tests_that_run_alone(dev, monkeypatch, capsys):
+    """Issue 16, item 6: the workers (one test file each at a time), then the `alone` tests (they
+    restart PostgreSQL, which every worker uses); "none collected" (5) is not a failure."""
+    spread, alone = _test_calls(dev, monkeypatch, ["-q"], alone_code=5)
+    assert spread == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "-m", "not alone", "-q"]
+    assert alone == ["-m", "pytest", "-m", "alone", "-q"]
+    assert "the suite took" in capsys.readouterr().out
+    [one] = _test_calls(dev, monkeypatch, ["-q"], cores=1)[:1]
+    assert "-n" not in one
+    with pytest.raises(dev.subprocess.CalledProcessError):
+        _test_calls(dev, monkeypatch, ["-q"], alone_code=1)
+
+
+def test_a_chosen_selection_runs_as_asked(dev, monkeypatch):
+    assert _test_calls(dev, monkeypatch, ["-m", "browser"]) == [["-m", "pytest", "-m", "browser"]]
+    assert _test_calls(dev, monkeypatch, ["-n0", "tests/test_dev.py"]) == [["-m", "pytest", "-n0", "tests/test_dev.py"]]

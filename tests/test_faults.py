@@ -147,6 +147,7 @@ def test_sigkill_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, 
     _assert_each_success_stored_once(dbs, succeeded, disrupted_at)
 
 
+@pytest.mark.alone  # every other test's connections die with the server: run apart from the workers
 @pytest.mark.skipif(not PG_URL, reason="restarts PostgreSQL: runs in the PostgreSQL pass of .ci/run")
 def test_postgresql_restart_mid_load_loses_nothing_and_doubles_nothing(database_url, demo, dbs):
     clusters = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []

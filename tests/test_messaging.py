@@ -30,13 +30,13 @@ from surveyapp.invitations.services import Person, add_invitations
 from surveyapp.models import Invitation, Message, MessageSend, RespondentGroup, Response, Unit
 from surveyapp.web import VIETNAM
 
-from .conftest import ARTIFACTS, STRICT_TOOLS, TEST_CONFIG, count, csrf_token, hidden_fields
+from .conftest import ARTIFACTS, STRICT_TOOLS, TEST_CONFIG, count, csrf_token, hidden_fields, redis_db_url
 from .test_browser import PHONE, browser, no_axe_violations  # noqa: F401 (the fixture)
 from .test_invitations import leader_answers
 from .test_qr_posters import login
 
 SURVEYAPP = Path(sys.executable).parent / "surveyapp"
-REDIS_URL = os.environ.get("SURVEYAPP_TEST_QUEUE_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = redis_db_url(os.environ.get("SURVEYAPP_TEST_QUEUE_URL", "redis://127.0.0.1:6379/13"))
 KEY = "ninh-giang-2023"
 
 

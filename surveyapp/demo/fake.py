@@ -96,7 +96,8 @@ def fill(s: Session, campaign: Campaign, share: float = 0.75, seed: int = 2023) 
     for group in campaign.groups:
         questionnaire = questionnaire_of(group.questionnaire_version)
         rated = rated_units(s, group, campaign, questionnaire)
-        for quota in s.scalars(select(Quota).where(Quota.group_id == group.id)):
+        # in id order: the same seed gives the same answers whatever order the rows lie in on disk
+        for quota in s.scalars(select(Quota).where(Quota.group_id == group.id).order_by(Quota.id)):
             n = max(0, round(quota.target * min(1.0, share * rng.uniform(0.75, 1.3)))) - quota.received
             if n <= 0:
                 continue
