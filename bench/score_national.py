@@ -21,16 +21,18 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from national import RULES, UNITS, build, create_database, drop_database  # noqa: E402
 
+from questionnaires.scoring import LevelCount, score
 from surveyapp import create_app
 from surveyapp import migrate as migrations
 from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.db import db, session
+from surveyapp.models import Answer, RespondentGroup, Response, ResponseStatus, Unit
 from surveyapp.results.exports import write_campaign_workbook
 from surveyapp.results.services import (
     _READ,  # the answers compute() read, kept with its table
@@ -40,9 +42,12 @@ from surveyapp.results.services import (
     counter_pressure,
     question_columns,
     questionnaires,
+    quota_status,
     rank_ranges,
     raw_rows,
     respondent_levels,
+    rules_of,
+    scored_units,
 )
 from surveyapp.results.workbook import raw_csv
 
@@ -60,6 +65,24 @@ def national_rules() -> str:
         if keep:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+def plain_score(s, campaign):
+    """The scoring of before issue 20, for the ratio it asks: one GROUP BY of valid scale answers
+    per group × unit × item × level, then the pure scoring without the respondents' sums."""
+    qs = questionnaires(campaign)
+    rules = rules_of(campaign)
+    scale = sorted({q.id for g in campaign.groups for q in qs[g.code].scale_items()})
+    stmt = (
+        select(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num, func.count())
+        .join(Response, Answer.response_id == Response.id).join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .join(Unit, Answer.subject_unit_id == Unit.id)
+        .where(Response.campaign_id == campaign.id, Response.status == ResponseStatus.VALID,
+               Answer.value_num.is_not(None), Answer.question_id.in_(scale))
+        .group_by(RespondentGroup.code, Unit.code, Answer.question_id, Answer.value_num)
+    )  # fmt: skip
+    counts = [LevelCount(g, u, q, int(v), n) for g, u, q, v, n in s.execute(stmt)]
+    return score(rules, counts, scored_units(s, campaign, rules), qs, quota_status(s, campaign))
 
 
 def rss_mb() -> float:
@@ -86,12 +109,15 @@ def main() -> None:
             answers = s.execute(text("SELECT count(*) FROM answer")).scalar()
             print(f"built {UNITS} communes, {args.responses} responses, {answers} answers in "
                   f"{time.perf_counter() - started:.1f} s; peak RSS so far {rss_mb():.0f} MB")  # fmt: skip
-            score_t, book_t, csv_t, alpha_t = [], [], [], []
+            score_t, book_t, csv_t, alpha_t, plain_t = [], [], [], [], []
             parts: dict[str, list[float]] = {}
             for _ in range(args.runs):
                 s.expire_all()
                 t0 = time.perf_counter()
                 table, _counts = compute(s, campaign)
+                t1 = time.perf_counter()
+                plain_score(s, campaign)
+                plain_t.append(time.perf_counter() - t1)
                 t1 = time.perf_counter()
                 buffer = io.BytesIO()
                 write_campaign_workbook(s, campaign, buffer, table=table)
@@ -123,6 +149,9 @@ def main() -> None:
             print(f"workbook (incl. 20,000-row raw sheet): median {book_m:.2f} s")
             print(f"score + workbook: median {score_m + book_m:.2f} s (target < {TARGET_SECONDS:.0f} s); "
                   f"ratio to target {(score_m + book_m) / TARGET_SECONDS:.2f}")  # fmt: skip
+            plain_m = statistics.median(plain_t)
+            print(f"scoring as before issue 20 (a GROUP BY of answer counts, no respondent sums): median {plain_m:.2f} s; "
+                  f"the score is {score_m / plain_m:.2f}× that (issue 20: at most 2×)")  # fmt: skip
             print(f"full raw CSV: median {csv_m:.2f} s")
             print(
                 f"Cronbach's alpha of every group and aspect (results page): median {statistics.median(alpha_t):.2f} s"

@@ -24,10 +24,12 @@ from .ranks import People
 from .rules import Rules
 from .stats import ClusterSums
 
-#: the channels compared by the counter-pressure check, by the code a row carries: answers given
-#: at the counter (the poster's QR) and later (a slip taken home); 0 is neither
+#: the submission channel a row carries, as a number (0: none of these)
+CHANNEL_SIDES = {"counter": 1, "slip": 2, "invitation": 3, "paper": 4}
+CHANNEL_OF = {k: c for c, k in CHANNEL_SIDES.items()}
+#: the channels compared by the counter-pressure check: answers given at the counter (the
+#: poster's QR) and later (a slip taken home)
 SIDES = {1: "counter", 2: "later"}
-CHANNEL_SIDES = {"counter": 1, "slip": 2}
 
 
 def bits_for(levels: int) -> int:
@@ -76,39 +78,48 @@ class Block:
     units: tuple[str, ...]
     starts: np.ndarray
     levels: np.ndarray
-    #: where each row's answers were given: ``SIDES`` codes (0: neither at the counter nor later)
+    #: each row's submission channel: ``CHANNEL_SIDES`` codes
     sides: np.ndarray
+    #: each row's response id (a response rating several units has several rows)
+    responses: np.ndarray
 
     @classmethod
     def of(cls, group: str, questions: Sequence[str], unit_of_row: Sequence[str], levels: np.ndarray,
-           sides: np.ndarray | None = None) -> Block:  # fmt: skip
+           sides: np.ndarray | None = None, responses: np.ndarray | None = None) -> Block:  # fmt: skip
         """From rows in any order (``unit_of_row``: each row's unit code), kept stable."""
         codes = np.asarray(unit_of_row, dtype=object)
         sides = np.zeros(len(codes), dtype=np.int8) if sides is None else np.asarray(sides, dtype=np.int8)
+        responses = np.arange(len(codes)) if responses is None else np.asarray(responses, dtype=np.int64)
         order = np.argsort(codes, kind="stable")
-        codes, levels, sides = codes[order], levels[order], sides[order]
+        codes, levels, sides, responses = codes[order], levels[order], sides[order], responses[order]
         change = np.flatnonzero(codes[1:] != codes[:-1]) + 1 if len(codes) else np.array([], dtype=int)
         starts = np.concatenate([[0], change, [len(codes)]]).astype(int) if len(codes) else np.array([0])
         units = tuple(codes[starts[:-1]]) if len(codes) else ()
-        return cls(group, tuple(questions), units, starts, levels, sides)
+        return cls(group, tuple(questions), units, starts, levels, sides, responses)
 
     def unit_index(self) -> np.ndarray:
         """Each row's position in ``units``."""
         return np.repeat(np.arange(len(self.units)), np.diff(self.starts))
 
 
-def level_counts(blocks: Sequence[Block], questionnaires: Mapping[str, Questionnaire]) -> list[LevelCount]:
-    """Answers per group × unit × scale item × level: what ``compute.score`` takes."""
+def level_counts(blocks: Sequence[Block], questionnaires: Mapping[str, Questionnaire],
+                 weights: Mapping[str, np.ndarray] | None = None) -> list[LevelCount]:  # fmt: skip
+    """Answers per group × unit × scale item × level: what ``compute.score`` takes; with
+    ``weights`` (group → one per row), each answer counts its respondent's weight."""
     found = []
     for block in blocks:
         questionnaire = questionnaires[block.group]
         row_unit = block.unit_index()
+        w = weights.get(block.group) if weights else None
         for column, qid in enumerate(block.questions):
             width = len(questionnaire.question(qid).scale.labels) + 1
-            counts = np.bincount(row_unit * width + block.levels[:, column], minlength=len(block.units) * width)
-            counts = counts.reshape(len(block.units), width)
+            counts = np.bincount(row_unit * width + block.levels[:, column], weights=w,
+                                 minlength=len(block.units) * width).reshape(len(block.units), width)  # fmt: skip
             for u, level in zip(*np.nonzero(counts[:, 1:]), strict=True):
-                found.append(LevelCount(block.group, block.units[u], qid, int(level) + 1, int(counts[u, level + 1])))
+                n = counts[u, level + 1]
+                found.append(
+                    LevelCount(block.group, block.units[u], qid, int(level) + 1, float(n) if w is not None else int(n))
+                )
     return found
 
 
@@ -122,10 +133,13 @@ Everyone = dict[tuple[str, str], People]
 Sums = dict[tuple[str, str, str, int], ClusterSums]
 
 
-def people(blocks: Sequence[Block], rules: Rules, questionnaires: Mapping[str, Questionnaire]) -> Everyone:
+def people(blocks: Sequence[Block], rules: Rules, questionnaires: Mapping[str, Questionnaire],
+           weights: Mapping[str, np.ndarray] | None = None) -> Everyone:  # fmt: skip
     """(group, unit) → its respondents' ``People``: per source, how many of its items each answered
     (m) and what their values add up to (y: 1/0 for a positive level when the criterion counts a
-    share, else the level normalised to 0–1), the way ``compute.score`` counts them."""
+    share, else the level normalised to 0–1), the way ``compute.score`` counts them; with
+    ``weights`` (group → one per row), m and y times the respondent's weight, so the sums of
+    ``cluster_sums`` are the weighted ratio estimator's (Σwm, Σwy, Σw²m², …)."""
     specs = source_specs(rules)
     sources = [(c, source) for c in rules.criteria for source in c.sources]
     found = {}
@@ -150,8 +164,10 @@ def people(blocks: Sequence[Block], rules: Rules, questionnaires: Mapping[str, Q
                 level = block.levels[:, column_of[qid]]
                 m[:, s] += level > 0
                 y[:, s] += value[level]
-        # the people are those who answered an item of a source: drawn alike by the rank ranges
         answered = m.sum(axis=1) > 0
+        if weights and block.group in weights:
+            m, y = m * weights[block.group][:, None], y * weights[block.group][:, None]
+        # the people are those who answered an item of a source: drawn alike by the rank ranges
         starts = np.searchsorted(np.flatnonzero(answered), block.starts)
         m, y = m[answered], y[answered]
         for i, unit in enumerate(block.units):
@@ -188,7 +204,7 @@ def channel_sums(blocks: Sequence[Block], questionnaires: Mapping[str, Questionn
     for block in blocks:
         if block.group not in groups:
             continue
-        keep = block.sides > 0
+        keep = np.isin(block.sides, list(SIDES))
         m = np.zeros(len(block.levels))
         y = np.zeros(len(block.levels))
         for column, qid in enumerate(block.questions):

@@ -52,6 +52,30 @@ class Criterion:
     bands_on: str = "share"  #: bands read the share (%) or the normalised mean (%)
 
 
+#: what a margin can weight by besides a single-choice or yes/no question: the submission channel
+CHANNELS = ("counter", "slip", "invitation", "paper")
+DEFAULT_CAP = 5.0
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A known distribution of one group's respondents in each unit (issue 20, part 2)."""
+
+    group: str
+    by: str  #: "channel", or the id of a single-choice or yes/no question of the group
+    shares: Mapping[str, float]  #: category → known share, for every unit
+    units: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  #: unit code → its own shares
+
+    def shares_for(self, unit: str) -> Mapping[str, float]:
+        return self.units.get(unit, self.shares)
+
+
+@dataclass(frozen=True)
+class Weighting:
+    margins: tuple[Margin, ...]
+    cap: float = DEFAULT_CAP  #: no weight above this many times the mean
+
+
 @dataclass(frozen=True)
 class Rules:
     id: str
@@ -63,6 +87,8 @@ class Rules:
     #: what an insufficient sample does to the unit's points: flag only, zero them, or exclude the unit
     insufficient_effect: str = "flag"
     source_text: str = field(default="", compare=False)
+    #: weights for lopsided samples (None: none; the figures are then unweighted only)
+    weighting: Weighting | None = None
 
     def criterion(self, code: str) -> Criterion:
         return next(c for c in self.criteria if c.code == code)
@@ -144,9 +170,82 @@ def load_rules_text(text: str, questionnaires: Mapping[str, Questionnaire], file
         if not math.isclose(summed, total, abs_tol=1e-9):
             bad("", f"tổng điểm tối đa của các tiêu chí ({_num(summed)}) khác điểm của phần điều tra "
                 f"({_num(total)}).")  # fmt: skip
+    weighting = _weighting(data.get("weighting"), questionnaires, bad) if data.get("weighting") is not None else None
     if problems:
         raise RulesError(problems)
-    return Rules(str(data["id"]), str(data["title"]), float(total), tuple(criteria), float(min_share), effect, text)
+    return Rules(str(data["id"]), str(data["title"]), float(total), tuple(criteria), float(min_share), effect, text,
+                 weighting)  # fmt: skip
+
+
+def _weighting(raw, questionnaires: Mapping[str, Questionnaire], bad) -> Weighting | None:
+    where = "gia quyền (weighting)"
+    if not isinstance(raw, dict):
+        bad(where, "phải là một bảng khoá: giá trị (margins, cap).")
+        return None
+    cap = raw.get("cap", DEFAULT_CAP)
+    if not isinstance(cap, int | float) or isinstance(cap, bool) or cap <= 1:
+        bad(
+            where,
+            f"“cap” (trọng số tối đa, tính theo lần trọng số trung bình) phải là số lớn hơn 1, nhận được {cap!r}.",
+        )
+        cap = DEFAULT_CAP
+    raw_margins = raw.get("margins")
+    if not isinstance(raw_margins, list) or not raw_margins:
+        bad(where, "cần ít nhất một biên (margins: nhóm, biến và tỷ lệ đã biết).")
+        return None
+    margins, seen = [], set()
+    for index, m in enumerate(raw_margins, start=1):
+        here = f"{where}, biên thứ {index}"
+        if not isinstance(m, dict):
+            bad(here, "mỗi biên phải là một bảng khoá: giá trị (group, by, shares).")
+            continue
+        group, by = m.get("group"), m.get("by")
+        questionnaire = questionnaires.get(group)
+        if questionnaire is None:
+            known = ", ".join(sorted(questionnaires)) or "không có"
+            bad(here, f"nhóm đối tượng “{group}” không có trong đợt khảo sát (các nhóm: {known}).")
+            continue
+        if by == "channel":
+            categories = set(CHANNELS)
+        else:
+            question = next((q for q in questionnaire.top_questions() if q.id == by), None)
+            if question is None or question.type not in (QuestionType.SINGLE, QuestionType.YESNO):
+                bad(here, f"“by” phải là channel (kênh trả lời) hoặc mã một câu hỏi chọn một / có-không của nhóm "
+                    f"“{group}”, nhận được {by!r}.")  # fmt: skip
+                continue
+            categories = {"yes", "no"} if question.type == QuestionType.YESNO else {o.code for o in question.options}
+        if (group, by) in seen:
+            bad(here, f"biên “{by}” của nhóm “{group}” bị khai báo hai lần.")
+        seen.add((group, by))
+        shares = _shares(m.get("shares"), categories, here, bad)
+        units = {}
+        raw_units = m.get("units") or {}
+        if not isinstance(raw_units, dict):
+            bad(here, "“units” phải là bảng: mã đơn vị → tỷ lệ của đơn vị đó.")
+            raw_units = {}
+        for code, raw_shares in raw_units.items():
+            units[str(code)] = _shares(raw_shares, categories, f"{here}, đơn vị “{code}”", bad)
+        margins.append(Margin(str(group), str(by), shares, units))
+    return Weighting(tuple(margins), float(cap))
+
+
+def _shares(raw, categories: set[str], where: str, bad) -> dict[str, float]:
+    """Known shares per category: numbers from 0 to 1 adding up to 1 (percentages are refused)."""
+    if not isinstance(raw, dict) or not raw:
+        bad(where, "“shares” phải là bảng: loại → tỷ lệ đã biết (từ 0 đến 1), ví dụ {counter: 0.6, slip: 0.4}.")
+        return {}
+    out = {}
+    for key, value in raw.items():
+        key = str(key)
+        if key not in categories:
+            bad(where, f"loại “{key}” không có (các loại: {', '.join(sorted(categories))}).")
+        elif not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            bad(where, f"tỷ lệ của “{key}” phải là số từ 0 đến 1, nhận được {value!r}.")
+        else:
+            out[key] = float(value)
+    if out and len(out) == len(raw) and not math.isclose(sum(out.values()), 1.0, abs_tol=WEIGHT_TOLERANCE):
+        bad(where, f"tổng các tỷ lệ phải bằng 1, hiện là {_num(sum(out.values()))}.")
+    return out
 
 
 def _num(x: float) -> str:

@@ -20,6 +20,7 @@ from questionnaires import Question, Questionnaire, QuestionType
 from questionnaires.scoring import LevelCount, Rules, ScoreTable, load_rules_text, respondents, score
 from questionnaires.scoring.ranks import RankRange
 from questionnaires.scoring.stats import ClusterSums, Difference, Gap, cronbach_alpha_from_sums, share_gap, units_differ
+from questionnaires.scoring.weights import Weights, rake
 
 from ..campaigns.services import cells
 from ..collect.quality import CHANNEL_NAMES
@@ -131,7 +132,7 @@ def respondent_levels(s: Session, campaign: Campaign, every_channel: bool = Fals
         mine = mine[np.lexsort((mine[:, 2], mine[:, 1]))]  # by unit, then response: a fixed order
         levels = respondents.unpack(mine[:, 4:], len(items[g.id]), bits)
         blocks.append(respondents.Block.of(g.code, items[g.id], [codes[u] for u in mine[:, 1].tolist()], levels,
-                                           mine[:, 3]))  # fmt: skip
+                                           mine[:, 3], mine[:, 2]))  # fmt: skip
     return blocks
 
 
@@ -226,6 +227,63 @@ def channel_sums(s: Session, campaign: Campaign, blocks=None) -> dict[tuple[str,
     if blocks is None:
         blocks = respondent_levels(s, campaign, every_channel=True)
     return respondents.channel_sums(blocks, questionnaires(campaign), counter)
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """The campaign's figures weighted to the known margins of its rules (issue 20, part 2), and
+    per (group, unit) the weights that made them (effective sample size, whether the margins were
+    met, categories nobody in the unit falls in)."""
+
+    table: ScoreTable
+    cells: dict[tuple[str, str], Weights]
+
+
+def weighted(s: Session, campaign: Campaign, table: ScoreTable) -> Weighted | None:
+    """The scores again with every respondent weighted (``questionnaires.scoring.weights``): each
+    group × unit raked to the rules' margins, the weights capped; None when the rules weight
+    nothing. From the answers ``compute`` read for ``table``."""
+    weighting = table.rules.weighting
+    if weighting is None:
+        return None
+    read = _READ.get(id(table))
+    blocks = read[2] if read is not None else respondent_levels(s, campaign)
+    by_group: dict[str, list] = {}
+    for margin in weighting.margins:
+        by_group.setdefault(margin.group, []).append(margin)
+    group_ids = {g.code: g.id for g in campaign.groups}
+    weights, cells = {}, {}
+    for block in blocks:
+        margins = by_group.get(block.group)
+        if not margins:
+            continue
+        columns = [_categories(s, campaign, group_ids[block.group], block, m.by) for m in margins]
+        w = np.ones(len(block.levels))
+        for i, unit in enumerate(block.units):
+            rows = slice(block.starts[i], block.starts[i + 1])
+            found = rake([c[rows] for c in columns], [m.shares_for(unit) for m in margins], cap=weighting.cap)
+            w[rows] = found.weights
+            cells[(block.group, unit)] = found
+        weights[block.group] = w
+    qs = questionnaires(campaign)
+    rules = table.rules
+    counts = respondents.level_counts(blocks, qs, weights)
+    everyone = respondents.people(blocks, rules, qs, weights)
+    scored = score(rules, counts, [(u.unit, u.name) for u in table.units], qs, quota_status(s, campaign),
+                   clusters=respondents.cluster_sums(rules, everyone))  # fmt: skip
+    return Weighted(scored, cells)
+
+
+def _categories(s: Session, campaign: Campaign, group_id: int, block: respondents.Block, by: str) -> list:
+    """Each row's category of a margin: its channel, or its response's answer to question ``by``."""
+    if by == "channel":
+        return [respondents.CHANNEL_OF.get(int(code)) for code in block.sides]
+    answered = dict(s.execute(
+        select(Answer.response_id, Answer.value_code).join(Response, Answer.response_id == Response.id)
+        .where(Response.campaign_id == campaign.id, Response.group_id == group_id, Answer.question_id == by,
+               Answer.value_code.is_not(None))
+    ).all())  # fmt: skip
+    return [answered.get(int(r)) for r in block.responses]
 
 
 @dataclass(frozen=True)
