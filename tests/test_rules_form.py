@@ -121,3 +121,25 @@ def test_a_criterion_can_be_added_and_removed_in_the_form(admin, demo):
     data, _errors = rf.parse(added)
     assert len(data["criteria"]) == n  # the blank one stays, the first one is gone
     assert data["criteria"][0]["code"] != "8.1.3"
+
+
+def test_a_save_from_the_form_keeps_the_weighting_section(admin, demo, dbs):
+    """The form has no fields for weighting yet (issue 20, part 2): a save keeps the section the
+    rules file has, so an officer editing a criterion never drops it."""
+    from .test_weighting import WEIGHTING
+
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    campaign.scoring_rules += WEIGHTING
+    dbs.commit()
+    fields = _fields(admin, demo)
+    fields["c0_name"] = "Kết quả khảo sát tại Bộ phận một cửa (sửa năm nay)"
+    fields["action"] = "save"
+    fields["confirm"] = "1"
+    assert admin.post(_url(demo), data=fields).status_code == 302
+    dbs.expire_all()
+    saved = load_rules_text(dbs.scalar(select(Campaign.scoring_rules).where(Campaign.key == demo.campaign_key)),
+                            questionnaires(campaign))  # fmt: skip
+    assert "sửa năm nay" in saved.criteria[0].name
+    assert saved.weighting is not None and saved.weighting.cap == 20.0
+    assert saved.weighting.margins[0].by == "respondent_kind"
+    assert saved.weighting.margins[0].shares_for("HDG-NGG-03") == {"person": 0.8, "organisation": 0.2}

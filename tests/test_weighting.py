@@ -13,6 +13,8 @@ from scipy.optimize import root
 
 from questionnaires.scoring.weights import rake, weighted_shares
 
+from .test_browser import browser  # noqa: F401 (the fixture)
+
 
 def test_post_stratification_equals_the_hand_computation():
     """8 organisations and 2 individuals answered; the unit's dossiers are half and half. Each
@@ -207,3 +209,83 @@ def test_the_weighting_section_is_checked_in_vietnamese():
     assert len(problems) == 6  # both of margin 2’s shares
     good = load_rules_text(head + "weighting:\n  margins:\n    - {group: citizen, by: channel, shares: {counter: 0.3, slip: 0.7}}\n", qs)  # fmt: skip
     assert good.weighting.cap == 5.0 and good.weighting.margins[0].shares_for("X") == {"counter": 0.3, "slip": 0.7}
+
+
+def test_weighted_figures_on_the_results_page_in_the_workbook_and_the_api(client, demo, dbs, lopsided):
+    """The rules weight: the results page shows each unit's total unweighted and weighted, its
+    weighted rank and effective sample size; the workbook's sheet "Có gia quyền" and the API's
+    ``weighted`` carry the same numbers as the computation."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from questionnaires.labels import vn_number
+    from surveyapp.api.tokens import new_token
+    from surveyapp.results.services import compute, weighted, weighted_rows
+
+    from .test_qr_posters import login
+
+    campaign, _kinds = lopsided
+    campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
+    dbs.commit()
+    table, _counts = compute(dbs, campaign)
+    rows = {r.unit_code: r for r in weighted_rows(campaign, table, weighted(dbs, campaign, table))}
+    mine = rows[UNIT]
+    assert mine.change and mine.effective_n < mine.respondents
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/results").get_data(as_text=True)
+    section = page[page.index('id="gia-quyen"') :]
+    section = section[: section.index("</table>")]
+    assert "Ông/bà thực hiện thủ tục với tư cách nào: Cá nhân 50,0%" in page
+    line = section[section.index(mine.unit_name) :].split("</tr>")[0]
+    assert vn_number(mine.total, 2) in line and vn_number(mine.weighted_total, 2) in line
+    assert vn_number(mine.effective_n, 1) in line and f">{mine.weighted_rank}<" in line
+    book = load_workbook(io.BytesIO(client.get(f"/admin/c/{KEY}/results.xlsx").data), read_only=True)
+    sheet = list(book["Có gia quyền"].iter_rows(values_only=True))
+    heads = next(r for r in sheet if r and r[0] == "Mã đơn vị")
+    [got] = [r for r in sheet if r and r[0] == UNIT]
+    assert got[heads.index("Tổng có gia quyền")] == pytest.approx(mine.weighted_total)
+    assert got[heads.index("Tổng chưa gia quyền")] == pytest.approx(mine.total)
+    assert got[heads.index("Cỡ mẫu hiệu dụng")] == pytest.approx(mine.effective_n)
+    assert got[heads.index("9.1 có gia quyền")] == pytest.approx(mine.points["9.1"][1])
+    token = new_token(dbs, "kiểm tra")
+    dbs.commit()
+    api = client.get(f"/api/campaigns/{KEY}/scores", headers={"Authorization": f"Bearer {token}"}).get_json()
+    [unit] = [u for u in api["units"] if u["unit_code"] == UNIT]
+    assert unit["weighted"]["total"] == pytest.approx(mine.weighted_total)
+    assert unit["weighted"]["rank"] == mine.weighted_rank
+    assert unit["weighted"]["effective_n"] == pytest.approx(mine.effective_n, rel=1e-4)
+    [c91] = [c for c in unit["weighted"]["criteria"] if c["code"] == "9.1"]
+    assert c91["points"] == pytest.approx(mine.points["9.1"][1])
+
+
+def test_without_weighting_nothing_changes(client, demo, dbs):
+    from .test_qr_posters import login
+
+    login(client, demo.admin_username, demo.admin_password)
+    assert 'id="gia-quyen"' not in client.get(f"/admin/c/{KEY}/results").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_the_weighted_table_on_a_phone_and_a_desktop(browser, live_server, demo, dbs, lopsided):  # noqa: F811
+    from .conftest import ARTIFACTS
+    from .test_browser import no_axe_violations
+    from .test_every_page import _sign_in
+
+    campaign, _kinds = lopsided
+    campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
+    dbs.commit()
+    shots = ARTIFACTS / "weighting"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (360, 1366):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
+        page.goto(f"{live_server}/admin/c/{KEY}/results")
+        page.locator("#gia-quyen").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"results-{width}.png"))
+        table = page.locator("table.weighted")
+        assert table.is_visible()
+        if width == 1366:  # the whole table fits a desktop screen, no sideways scrolling
+            assert table.bounding_box()["width"] <= 1366
+        no_axe_violations(page)
+        context.close()

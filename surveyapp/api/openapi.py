@@ -105,6 +105,18 @@ SPEC = {
                                         "rank_range": {"type": ["array", "null"], "items": {"type": "integer"},
                                                        "minItems": 2, "maxItems": 2},
                                         "insufficient_sample": {"type": "boolean"},
+                                        # present when the rules weight (issue 20, part 2)
+                                        "weighted": {"type": ["object", "null"], "properties": {
+                                            "total": NULLABLE_NUMBER, "rank": {"type": ["integer", "null"]},
+                                            "respondents": {"type": "integer", "minimum": 0},
+                                            "effective_n": {"type": "number", "minimum": 0},
+                                            "notes": {"type": "array", "items": {"type": "string"}},
+                                            "criteria": {"type": "array", "items": {
+                                                "type": "object", "required": ["code", "points", "value"],
+                                                "properties": {"code": {"type": "string"}, "points": NULLABLE_NUMBER,
+                                                               "value": NULLABLE_NUMBER},
+                                            }},
+                                        }},
                                         "criteria": {"type": "array", "items": {
                                             "type": "object",
                                             "required": ["code", "points", "n", "value", "low", "high", "flags",

@@ -11,7 +11,7 @@ from questionnaires.scoring import RulesError
 from ..campaigns.services import campaign_by_key, cells
 from ..db import session
 from ..models import Campaign, GroupMode, Unit
-from ..results.services import NoRules, compute, rank_ranges
+from ..results.services import NoRules, compute, rank_ranges, weighted, weighted_rows
 from . import bp
 from .openapi import SPEC
 from .tokens import valid_token
@@ -129,6 +129,19 @@ def scores(key: str):
     except (NoRules, RulesError) as exc:
         return _error(409, str(exc))
     ranges = rank_ranges(session(), campaign, table)
+    result = weighted(session(), campaign, table)
+    extra = {r.unit_code: r for r in weighted_rows(campaign, table, result)} if result is not None else {}
+
+    def weighting(u):
+        row = extra.get(u.unit)
+        if row is None:
+            return None
+        w = result.table.unit(u.unit)
+        return {"total": _number(row.weighted_total), "rank": row.weighted_rank, "respondents": row.respondents,
+                "effective_n": round(row.effective_n, 4), "notes": list(row.notes),
+                "criteria": [{"code": code, "points": _number(c.points), "value": _number(c.value)}
+                             for code, c in w.criteria.items()]}  # fmt: skip
+
     return jsonify(
         {
             "campaign": campaign.key,
@@ -142,6 +155,7 @@ def scores(key: str):
                     "rank": u.rank,
                     "rank_range": [ranges[u.unit].low, ranges[u.unit].high] if u.unit in ranges else None,
                     "insufficient_sample": u.insufficient,
+                    "weighted": weighting(u),
                     "criteria": [
                         {"code": code, "points": _number(c.points), "n": c.n, "value": _number(c.value),
                          "low": _number(c.low), "high": _number(c.high), "flags": list(c.flags),

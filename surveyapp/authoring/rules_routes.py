@@ -72,6 +72,10 @@ def rules_edit(key: str):
     if request.method == "GET":
         return _page(campaign, _current(campaign))
     data, errors = rf.parse(request.form)
+    # the weighting section has no fields on this form yet: it is kept as the saved rules have it
+    kept = _current(campaign).get("weighting")
+    if kept is not None:
+        data["weighting"] = kept
     action = request.form.get("action", "preview")
     if action == "add_criterion":
         data["criteria"].append(rf.blank_criterion())

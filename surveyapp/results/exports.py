@@ -23,7 +23,17 @@ from ..db import db, session
 from ..messaging.services import fieldwork_tables
 from ..models import Answer, Campaign, ExportFile, RespondentGroup, Response, ResponseStatus, utcnow
 from ..setup.campaigns import current_rules_label
-from .services import compute, question_columns, questionnaires, rank_ranges, raw_rows, source_names
+from .services import (
+    compute,
+    margin_descriptions,
+    question_columns,
+    questionnaires,
+    rank_ranges,
+    raw_rows,
+    source_names,
+    weighted,
+    weighted_rows,
+)
 from .workbook import raw_csv, write_workbook
 
 log = logging.getLogger(__name__)
@@ -59,9 +69,16 @@ def write_campaign_workbook(s: Session, campaign: Campaign, out, on_row: Callabl
     scores when the caller has them already."""
     if table is None:
         table, _counts = compute(s, campaign)
+    result = weighted(s, campaign, table)
+    extra = (
+        (margin_descriptions(campaign, table.rules.weighting), weighted_rows(campaign, table, result))
+        if result
+        else None
+    )
     write_workbook(out, campaign.name, table, raw_sheet_specs(s, campaign, on_row),
                    rules_label=current_rules_label(s, campaign), names=source_names(campaign),
-                   fieldwork=fieldwork_tables(s, campaign), ranges=rank_ranges(s, campaign, table))  # fmt: skip
+                   fieldwork=fieldwork_tables(s, campaign), ranges=rank_ranges(s, campaign, table),
+                   weighted=extra)  # fmt: skip
 
 
 def group_csv(s: Session, campaign: Campaign, group: RespondentGroup,

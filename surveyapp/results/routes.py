@@ -26,11 +26,14 @@ from .services import (
     counter_pressure,
     differences,
     distributions,
+    margin_descriptions,
     question_columns,
     questionnaires,
     rank_ranges,
     raw_rows,
     source_names,
+    weighted,
+    weighted_rows,
 )
 from .workbook import FLAG_NAMES, flags_text, raw_csv
 
@@ -77,9 +80,17 @@ def results(key: str):
         rules_label=current_rules_label(session(), campaign),
         pressure=counter_pressure(session(), campaign, table),
         ranges=rank_ranges(session(), campaign, table) if table else {},
+        weighted=_weighted_rows(campaign, table),
+        weighting_names=margin_descriptions(campaign, table.rules.weighting) if table and table.rules.weighting else [],
         rank_seed=RANK_SEED,
         user=current_user(),
     )
+
+
+def _weighted_rows(campaign: Campaign, table) -> list:
+    """The weighted figures beside the unweighted, when the rules weight (issue 20, part 2)."""
+    result = weighted(session(), campaign, table) if table is not None else None
+    return weighted_rows(campaign, table, result) if result is not None else []
 
 
 @bp.route("/admin/c/<key>/results/u/<unit_code>")

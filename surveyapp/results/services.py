@@ -36,7 +36,7 @@ from ..models import (
     ScoredChannels,
     Unit,
 )
-from ..web import VIETNAM
+from ..web import VIETNAM, vn_number
 
 
 class NoRules(LookupError):
@@ -272,6 +272,91 @@ def weighted(s: Session, campaign: Campaign, table: ScoreTable) -> Weighted | No
     scored = score(rules, counts, [(u.unit, u.name) for u in table.units], qs, quota_status(s, campaign),
                    clusters=respondents.cluster_sums(rules, everyone))  # fmt: skip
     return Weighted(scored, cells)
+
+
+@dataclass(frozen=True)
+class WeightedRow:
+    """One unit's weighted figures beside the unweighted ones (results page, workbook, API)."""
+
+    unit_code: str
+    unit_name: str
+    total: float | None
+    weighted_total: float | None
+    rank: int | None
+    weighted_rank: int | None
+    points: dict[str, tuple[float | None, float | None]]  #: criterion → (unweighted, weighted) points
+    respondents: int  #: the weighted groups' respondents in the unit
+    effective_n: float  #: Kish's effective sample size of the same
+    notes: tuple[str, ...]  #: margins not met, categories nobody falls in (Vietnamese)
+
+    @property
+    def change(self) -> float | None:
+        if self.total is None or self.weighted_total is None:
+            return None
+        return round(self.weighted_total - self.total, 2)
+
+
+#: an effective sample below this share of the respondents is noted as lopsided
+LOPSIDED = 0.5
+
+
+def weighted_rows(campaign: Campaign, table: ScoreTable, result: Weighted) -> list[WeightedRow]:
+    """Per unit of ``table`` (its order): points and totals unweighted and weighted, the effective
+    sample size and what the weighting could not do."""
+    weighting = table.rules.weighting
+    names = _category_names(campaign, weighting)
+    rows = []
+    for u in table.units:
+        w = result.table.unit(u.unit)
+        cells = [result.cells[(m, u.unit)] for m in sorted({m.group for m in weighting.margins})
+                 if (m, u.unit) in result.cells]  # fmt: skip
+        notes = []
+        for cell in cells:
+            if not cell.converged:
+                notes.append(f"chưa đạt đúng tỷ lệ đã biết: trọng số bị chặn ở {weighting.cap:g} lần mức trung bình"
+                             .replace(".", ","))  # fmt: skip
+            for k, category in cell.empty:
+                margin = weighting.margins[k]
+                notes.append(f"không có ai thuộc loại “{names.get((margin.group, margin.by, category), category)}”: "
+                             "phần của loại này chia cho các loại khác")  # fmt: skip
+        n = sum(len(c.weights) for c in cells)
+        effective = sum(c.effective_n for c in cells)
+        if n and effective < LOPSIDED * n:
+            notes.append(f"mẫu lệch nhiều: số người hiệu dụng chỉ bằng {vn_number(100 * effective / n, 0)}% số người")
+        points = {c.code: (u.criteria[c.code].points, w.criteria[c.code].points) for c in table.rules.criteria}
+        rows.append(WeightedRow(u.unit, u.name, u.total, w.total, u.rank, w.rank, points, n, effective,
+                                tuple(dict.fromkeys(notes))))  # fmt: skip
+    return rows
+
+
+def margin_descriptions(campaign: Campaign, weighting) -> list[str]:
+    """Each margin in words: "Kênh trả lời: mã QR tại quầy 40%, phiếu QR riêng 60%" (the common
+    shares; units with their own are counted)."""
+    names = _category_names(campaign, weighting)
+    qs = questionnaires(campaign)
+    out = []
+    for m in weighting.margins:
+        what = "Kênh trả lời" if m.by == "channel" else qs[m.group].question(m.by).label.rstrip("?")
+        parts = ", ".join(f"{names[(m.group, m.by, c)]} {vn_number(100 * share, 1)}%" for c, share in m.shares.items())
+        own = f"; {len(m.units)} đơn vị có tỷ lệ riêng" if m.units else ""
+        out.append(f"{what}: {parts}{own}")
+    return out
+
+
+def _category_names(campaign: Campaign, weighting) -> dict[tuple[str, str, str], str]:
+    """(group, margin, category) → its Vietnamese name: the channel's, or the option's label."""
+    qs = questionnaires(campaign)
+    names = {}
+    for m in weighting.margins:
+        if m.by == "channel":
+            names.update({(m.group, m.by, c): CHANNEL_NAMES.get(c, c) for c in m.shares})
+        else:
+            q = qs[m.group].question(m.by)
+            options = (
+                {"yes": "Có", "no": "Không"} if q.type == QuestionType.YESNO else {o.code: o.label for o in q.options}
+            )
+            names.update({(m.group, m.by, c): options.get(c, c) for c in m.shares})
+    return names
 
 
 def _categories(s: Session, campaign: Campaign, group_id: int, block: respondents.Block, by: str) -> list:

@@ -118,6 +118,7 @@ def write_workbook(
     names=None,
     fieldwork: tuple[list[str], list[list], list[str], list[list]] | None = None,
     ranges=None,
+    weighted=None,
 ) -> None:
     """Write the workbook to ``out`` (a path or a binary file).
 
@@ -128,6 +129,8 @@ def write_workbook(
     ``fieldwork``: the outcome table of invited groups and the coverage table of counter groups
     (headings and rows each, surveyapp/messaging/services.py), written on the method sheet.
     ``ranges``: unit code → its rank range (``questionnaires.scoring.ranks``), a last column.
+    ``weighted``: (the margins in words, ``services.WeightedRow`` per unit) when the rules weight:
+    a sheet of the weighted figures beside the unweighted.
     """
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     head = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"})
@@ -184,6 +187,9 @@ def write_workbook(
     summary.set_column(2, 2, 28)
     summary.set_column(3, len(heads) - 2, 12)
     summary.set_column(3 + len(rules.criteria) + 1, 3 + len(rules.criteria) + 1, 30)
+
+    if weighted:
+        _weighted_sheet(book, rules, *weighted, formats=(title, note, head, text, points, bold_points, integer, ratio))
 
     if table.units:
         chart = book.add_chart({"type": "bar"})
@@ -347,3 +353,50 @@ def raw_csv(columns: list, rows: Iterable[RawRow]) -> Iterable[str]:
 
 def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _weighted_sheet(book, rules, descriptions: list[str], rows: list, formats) -> None:
+    """The weighted figures beside the unweighted (issue 20, part 2), one row a unit."""
+    title, note, head, text, points, bold_points, integer, ratio = formats
+    sheet = book.add_worksheet("Có gia quyền")
+    sheet.write_string(0, 0, "Điểm có gia quyền (để đối chiếu; điểm chính thức là điểm chưa gia quyền)", title)
+    r = 1
+    for line in [*descriptions, f"Trọng số không quá {_n(rules.weighting.cap)} lần mức trung bình; "
+                 "cỡ mẫu hiệu dụng theo Kish: (Σw)² / Σw²."]:  # fmt: skip
+        sheet.write_string(r, 0, line, note)
+        r += 1
+    heads = ["Mã đơn vị", "Đơn vị"]
+    for c in rules.criteria:
+        heads += [f"{c.code} chưa gia quyền", f"{c.code} có gia quyền"]
+    heads += ["Tổng chưa gia quyền", "Tổng có gia quyền", "Chênh lệch", "Hạng chưa gia quyền", "Hạng có gia quyền",
+              "Số người", "Cỡ mẫu hiệu dụng", "Ghi chú"]  # fmt: skip
+    r += 1
+    for col, h in enumerate(heads):
+        sheet.write_string(r, col, h, head)
+    top = r
+    for row in rows:
+        r += 1
+        values = [row.unit_code, row.unit_name]
+        for c in rules.criteria:
+            values += list(row.points[c.code])
+        values += [row.total, row.weighted_total, row.change, row.rank, row.weighted_rank, row.respondents,
+                   row.effective_n, "; ".join(row.notes)]  # fmt: skip
+        for col, value in enumerate(values):
+            fmt = text if col < 2 or col == len(values) - 1 else points
+            if heads[col].startswith("Tổng"):
+                fmt = bold_points
+            elif heads[col].startswith(("Hạng", "Số người")):
+                fmt = integer
+            elif heads[col] == "Cỡ mẫu hiệu dụng":
+                fmt = ratio
+            if value is None:
+                sheet.write_string(r, col, "—", text)
+            elif isinstance(value, str):
+                sheet.write_string(r, col, value, text)
+            else:
+                sheet.write_number(r, col, value, fmt)
+    sheet.freeze_panes(top + 1, 2)
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, len(heads) - 2, 12)
+    sheet.set_column(len(heads) - 1, len(heads) - 1, 40)
