@@ -12,12 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from scipy.stats import norm
-from scipy.stats import t as student_t
-
 from ..model import Questionnaire
 from .rules import Criterion, Rules
-from .stats import ClusterSums, mean_interval, ratio_variance, wilson_interval
+from .stats import ClusterSums, mean_interval, normal_quantile, ratio_variance, t_quantile, wilson_interval
 
 #: a percentage this close to a band's threshold counts as reaching it (float noise, not a person)
 BAND_TOLERANCE = 1e-9
@@ -129,7 +126,7 @@ def score(
         cell.levels[c.level] = cell.levels.get(c.level, 0) + c.n
     quotas = quotas or {}
     groups = {s.group for c in rules.criteria for s in c.sources}
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = normal_quantile(confidence)
 
     results = []
     for code, name in units:
@@ -239,7 +236,7 @@ def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=N
             variances.append(((hi_ - lo_) / (2 * z)) ** 2 if not math.isnan(lo_) else math.nan)
         value = sum(w * m for w, m in zip(weights, means, strict=True))
         if len(available) == 1 and counted:
-            t = float(student_t.ppf(1 - (1 - confidence) / 2, available[0][5].respondents - 1))
+            t = t_quantile(confidence, available[0][5].respondents - 1)
             half = t * math.sqrt(max(clustered[0], independent[0]))
             low, high = value - half, value + half
         elif len(available) == 1:

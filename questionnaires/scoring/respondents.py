@@ -115,11 +115,12 @@ def level_counts(blocks: Sequence[Block], questionnaires: Mapping[str, Questionn
             width = len(questionnaire.question(qid).scale.labels) + 1
             counts = np.bincount(row_unit * width + block.levels[:, column], weights=w,
                                  minlength=len(block.units) * width).reshape(len(block.units), width)  # fmt: skip
-            for u, level in zip(*np.nonzero(counts[:, 1:]), strict=True):
-                n = counts[u, level + 1]
-                found.append(
-                    LevelCount(block.group, block.units[u], qid, int(level) + 1, float(n) if w is not None else int(n))
-                )
+            where, levels = np.nonzero(counts[:, 1:])
+            ns = counts[where, levels + 1]
+            ns = ns.tolist() if w is not None else ns.astype(np.int64).tolist()
+            units = block.units
+            found += [LevelCount(block.group, units[u], qid, level + 1, n)
+                      for u, level, n in zip(where.tolist(), levels.tolist(), ns, strict=True)]  # fmt: skip
     return found
 
 

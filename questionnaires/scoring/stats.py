@@ -5,6 +5,7 @@ Pure functions on counts and sums; scipy supplies the distributions.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2_contingency, norm
 from scipy.stats import t as student_t
+
+
+@functools.lru_cache(maxsize=64)
+def normal_quantile(confidence: float) -> float:
+    """The two-sided normal quantile z of a confidence level (1.96 for 0.95), computed once per
+    level: scipy's ppf costs 0.25 ms a call, and a national campaign asks it for every unit.
+
+    >>> round(normal_quantile(0.95), 4)
+    1.96
+    """
+    return float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def t_quantile(confidence: float, df: float) -> float:
+    """The two-sided Student's t quantile for ``df`` degrees of freedom, computed once per pair."""
+    return float(student_t.ppf(1 - (1 - confidence) / 2, df))
 
 
 def wilson_interval(positive: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -25,7 +43,7 @@ def wilson_interval(positive: float, n: float, confidence: float = 0.95) -> tupl
     """
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = normal_quantile(confidence)
     p = positive / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -98,7 +116,7 @@ def share_gap(first: ClusterSums, second: ClusterSums, confidence: float = 0.95)
     v1, v2 = ratio_variance(first), ratio_variance(second)
     if v1 is None or v2 is None:
         return None
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = normal_quantile(confidence)
     a, b = first.y / first.m, second.y / second.m
     half = z * math.sqrt(v1 + v2)
     return Gap(a, b, a - b, a - b - half, a - b + half)
@@ -112,7 +130,7 @@ def mean_interval(n: int, total: float, squares: float, confidence: float = 0.95
     if n == 1:
         return (mean, math.nan, math.nan)
     variance = max(0.0, (squares - n * mean * mean) / (n - 1))
-    half = float(student_t.ppf(1 - (1 - confidence) / 2, n - 1)) * math.sqrt(variance / n)
+    half = t_quantile(confidence, n - 1) * math.sqrt(variance / n)
     return (mean, mean - half, mean + half)
 
 
