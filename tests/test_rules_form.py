@@ -143,3 +143,42 @@ def test_a_save_from_the_form_keeps_the_weighting_section(admin, demo, dbs):
     assert saved.weighting is not None and saved.weighting.cap == 20.0
     assert saved.weighting.margins[0].by == "respondent_kind"
     assert saved.weighting.margins[0].shares_for("HDG-NGG-03") == {"person": 0.8, "organisation": 0.2}
+
+
+def test_an_officer_adds_weighting_in_the_form(admin, demo, dbs):
+    """Choose the variable, press preview: the page asks for each category's share (in %); fill
+    them and save: the rules weight by it. Shares that do not add up to 100 % are refused."""
+    fields = _fields(admin, demo)
+    k = int(fields["margins_count"]) - 1  # the spare row
+    fields[f"w{k}_var"] = "citizen|respondent_kind"
+    fields["action"] = "preview"
+    asked = admin.post(_url(demo), data=fields)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and rf.CHOOSE_SHARES in page
+    assert "Tỷ lệ đã biết của loại “Cá nhân”, phần trăm" in page
+    fields = MultiDict(form_fields(page, "rules"))
+    shares = fields.getlist(f"w{k}_share")
+    assert fields.getlist(f"w{k}_cat") == ["person", "organisation"] and shares == ["", ""]
+    fields.setlist(f"w{k}_share", ["70", "20"])
+    fields["action"] = "preview"
+    refused = admin.post(_url(demo), data=fields)
+    assert refused.status_code == 422 and "tổng các tỷ lệ phải bằng 1, hiện là 0,9" in refused.get_data(as_text=True)
+    fields.setlist(f"w{k}_share", ["70", "30"])
+    fields["w_cap"] = "4"
+    fields["action"] = "save"
+    fields["confirm"] = "1"
+    assert admin.post(_url(demo), data=fields).status_code == 302
+    campaign = dbs.scalar(select(Campaign).where(Campaign.key == demo.campaign_key))
+    dbs.refresh(campaign)
+    saved = load_rules_text(campaign.scoring_rules, questionnaires(campaign))
+    [margin] = saved.weighting.margins
+    assert (margin.group, margin.by, dict(margin.shares)) == ("citizen", "respondent_kind",
+                                                              {"person": 0.7, "organisation": 0.3})  # fmt: skip
+    assert saved.weighting.cap == 4.0
+    results = admin.get(f"/admin/c/{demo.campaign_key}/results").get_data(as_text=True)
+    assert 'id="gia-quyen"' in results and "Cá nhân 70,0%" in results
+    # and the form shows exactly what was saved
+    data, errors = rf.parse(_fields(admin, demo))
+    assert not errors
+    again = load_rules_text(yaml.safe_dump(data, allow_unicode=True), questionnaires(campaign))
+    assert again.weighting == saved.weighting

@@ -289,3 +289,27 @@ def test_the_weighted_table_on_a_phone_and_a_desktop(browser, live_server, demo,
             assert table.bounding_box()["width"] <= 1366
         no_axe_violations(page)
         context.close()
+
+
+@pytest.mark.browser
+def test_the_weighting_form_on_a_phone_and_a_desktop(browser, live_server, demo, dbs):  # noqa: F811
+    from surveyapp.campaigns.services import campaign_by_key
+
+    from .conftest import ARTIFACTS
+    from .test_browser import no_axe_violations
+    from .test_every_page import _sign_in
+
+    campaign = campaign_by_key(dbs, KEY)
+    campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
+    dbs.commit()
+    shots = ARTIFACTS / "weighting"
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (360, 1366):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
+        page.goto(f"{live_server}/admin/c/{KEY}/rules/edit")
+        page.locator("#gia-quyen").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"rules-{width}.png"))
+        assert page.locator('input[aria-label="Tỷ lệ đã biết của loại “Cá nhân”, phần trăm"]').input_value() == "50"
+        no_axe_violations(page)
+        context.close()

@@ -9,6 +9,7 @@ order) is left to the rules loader, the one authority, whose messages the page s
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -112,7 +113,53 @@ def parse(form: MultiDict) -> tuple[dict, dict[str, str]]:
         criterion["sources"] = sources
         criteria.append(criterion)
     data["criteria"] = criteria
+    weighting = _parse_weighting(form, errors)
+    if weighting:
+        data["weighting"] = weighting
     return data, errors
+
+
+#: what a weighting margin's share inputs say when the officer has just chosen its variable
+CHOOSE_SHARES = "Nhập tỷ lệ (%) đã biết của từng loại ở ô dưới, rồi bấm “Xem trước điểm”."
+
+
+def _parse_weighting(form: MultiDict, errors: dict[str, str]) -> dict | None:
+    """The weighting section (issue 20, part 2): margin ``k`` has ``w{k}_var`` ("group|by"), its
+    categories ``w{k}_cat`` with their known shares in percent ``w{k}_share`` (shown for the
+    variable in ``w{k}_shown_for``), and the per-unit shares of the file kept in ``w{k}_units``."""
+    margins = []
+    for k in range(_count(form, "margins_count")):
+        p = f"w{k}_"
+        var = form.get(p + "var") or ""
+        if form.get(p + "delete") == "1" or "|" not in var:
+            continue
+        group, by = var.split("|", 1)
+        shares: dict[str, Any] = {}
+        if form.get(p + "shown_for") == var:
+            for category, raw in zip(form.getlist(p + "cat"), form.getlist(p + "share"), strict=False):
+                if not raw.strip():
+                    continue
+                value = parse_number(raw, errors, p + "shares")
+                shares[category] = round(value / 100, 9) if value is not None else raw
+        if not shares:
+            errors[p + "shares"] = CHOOSE_SHARES
+        margin: dict[str, Any] = {"group": group, "by": by, "shares": shares}
+        try:
+            units = json.loads(form.get(p + "units") or "{}")
+        except ValueError:
+            units = {}
+        if isinstance(units, dict) and units and form.get(p + "units_for") == var:
+            margin["units"] = units
+        margins.append(margin)
+    if not margins:
+        return None
+    weighting: dict[str, Any] = {"margins": margins}
+    cap = parse_number(form.get("w_cap"), errors, "w_cap")
+    if cap is not None:
+        weighting["cap"] = cap
+    elif (form.get("w_cap") or "").strip():
+        weighting["cap"] = form.get("w_cap")
+    return weighting
 
 
 def _count(form: MultiDict, key: str) -> int:
@@ -138,7 +185,17 @@ def view(data: dict) -> dict:
             "method": raw.get("method", "share"), "positive": list(raw.get("positive") or []),
             "bands": bands, "bands_on": raw.get("bands_on", "share"), "sources": sources,
         })  # fmt: skip
+    weighting = data.get("weighting") or {}
+    margins = [
+        {"var": f"{m.get('group', '')}|{m.get('by', '')}",
+         "shares": {str(c): _fmt(round(v * 100, 6)) if isinstance(v, int | float) else str(v)
+                    for c, v in (m.get("shares") or {}).items()},
+         "units": json.dumps(m.get("units") or {}, ensure_ascii=False), "unit_count": len(m.get("units") or {})}
+        for m in weighting.get("margins") or [] if isinstance(m, dict)
+    ] + [{"var": "", "shares": {}, "units": "{}", "unit_count": 0}]  # fmt: skip
     return {
+        "margins": margins,
+        "cap": _fmt(weighting.get("cap")),
         "id": data.get("id", "quy_tac"),
         "title": data.get("title", ""),
         "component_total": _fmt(data.get("component_total")),

@@ -10,8 +10,10 @@ from flask import flash, redirect, render_template, request, url_for
 
 from questionnaires import QuestionType
 from questionnaires.scoring import RulesError, load_rules_text
+from questionnaires.scoring.rules import CHANNELS
 
 from ..auth import current_user, staff_required
+from ..collect.quality import CHANNEL_NAMES
 from ..db import session
 from ..lookups import campaign_or_404
 from ..models import CampaignStatus
@@ -35,6 +37,26 @@ def _groups(campaign) -> list[dict]:
     return out
 
 
+def _weight_variables(campaign) -> list[dict]:
+    """What a weighting margin can be, per group: the channel, or a single-choice or yes/no
+    question; each with its categories (code, Vietnamese name)."""
+    out = []
+    for group in campaign.groups:
+        q = questionnaires(campaign)[group.code]
+        channels = [(c, CHANNEL_NAMES[c]) for c in CHANNELS]
+        out.append({"value": f"{group.code}|channel", "label": f"{group.name} · kênh trả lời", "categories": channels})
+        for question in q.top_questions():
+            if question.type == QuestionType.YESNO:
+                categories = [("yes", "Có"), ("no", "Không")]
+            elif question.type == QuestionType.SINGLE:
+                categories = [(o.code, o.label) for o in question.options]
+            else:
+                continue
+            out.append({"value": f"{group.code}|{question.id}", "label": f"{group.name} · {question.label}",
+                        "categories": categories})  # fmt: skip
+    return out
+
+
 def _page(campaign, data: dict, *, errors: dict | None = None, problems: list[str] | None = None, preview=None,
           confirm_needed: bool = False, status: int = 200):  # fmt: skip
     s = session()
@@ -52,7 +74,7 @@ def _page(campaign, data: dict, *, errors: dict | None = None, problems: list[st
         per_criterion=per_criterion, preview=preview, groups=_groups(campaign), methods=rf.METHOD_NAMES,
         bands_on=rf.BANDS_ON_NAMES, effects=rf.EFFECT_NAMES, versions=rules_versions(s, campaign),
         confirm_needed=confirm_needed, max_levels=max([g["levels"] for g in _groups(campaign)] or [5]),
-        scale=QuestionType.SCALE, user=current_user(),
+        scale=QuestionType.SCALE, weight_variables=_weight_variables(campaign), user=current_user(),
     ), status  # fmt: skip
 
 
@@ -72,10 +94,6 @@ def rules_edit(key: str):
     if request.method == "GET":
         return _page(campaign, _current(campaign))
     data, errors = rf.parse(request.form)
-    # the weighting section has no fields on this form yet: it is kept as the saved rules have it
-    kept = _current(campaign).get("weighting")
-    if kept is not None:
-        data["weighting"] = kept
     action = request.form.get("action", "preview")
     if action == "add_criterion":
         data["criteria"].append(rf.blank_criterion())
