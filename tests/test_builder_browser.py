@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from surveyapp.models import Answer, CollectionPoint, QuestionnaireVersion, RespondentGroup, Response, Unit
@@ -29,14 +30,14 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     # the library: copy the citizen questionnaire into a new draft
     page.click("text=Phiếu hỏi")
     page.locator("#p-citizen_counter").get_by_role("button", name="Sao chép thành phiếu mới").click()
-    assert "/admin/questionnaires/d/" in page.url
+    page.wait_for_url("**/admin/questionnaires/d/**")
     code = page.url.rsplit("/", 1)[1].split("?")[0]
 
     # reword a question
     page.locator("#q-visits").get_by_role("link", name="Sửa").click()
     page.fill("#edit textarea[name=label]", "Ông/bà đã phải đến cơ quan mấy lần cho thủ tục này?")
     page.click("#edit button[value=save]")
-    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+    expect(page.locator("text=Đã lưu câu hỏi.")).to_be_visible()
 
     # a new question with a new option list
     section = page.locator("#s-about")
@@ -50,7 +51,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
         labels.nth(i).fill(text)
         codes.nth(i).fill("")
     page.click("#edit button[value=save]")
-    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+    expect(page.locator("text=Đã lưu câu hỏi.")).to_be_visible()
     new_single = page.url.split("q=")[1].split("#")[0]
     no_axe_violations(page)  # with a choice question's options open
 
@@ -64,7 +65,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.locator("fieldset.cond:visible").get_by_label("Cán bộ giới thiệu").check()
     page.select_option("#edit select[name=aspect]", "civil_servant")
     page.click("#edit button[value=save]")
-    assert page.locator("text=Đã lưu câu hỏi.").is_visible()
+    expect(page.locator("text=Đã lưu câu hỏi.")).to_be_visible()
     scale_id = page.url.split("q=")[1].split("#")[0]
     page.screenshot(path=str(ARTIFACTS / "builder-1366.png"), full_page=True)
     page.set_viewport_size(PHONE)
@@ -81,7 +82,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     no_axe_violations(page)
     page.goto(f"{live_server}/admin/questionnaires/d/{code}")
     page.get_by_role("button", name="Xuất bản phiên bản 1").click()
-    assert page.locator("p.ok", has_text="Đã xuất bản").is_visible()
+    expect(page.locator("p.ok", has_text="Đã xuất bản")).to_be_visible()
     version = dbs.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == code))
     assert version is not None and version.version == 1
     page.goto(f"{live_server}/admin/questionnaires/v/{version.id}")
@@ -99,12 +100,13 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.fill("input[name=starts_on]", today.isoformat())
     page.fill("input[name=ends_on]", (today + timedelta(days=30)).isoformat())
     page.click("button.btn")
+    page.wait_for_url("**/xa-2026/**")
     page.fill("form[action$='/groups'] input[name=code]", "dan")
     page.fill("form[action$='/groups'] input[name=name]", "Người dân tại Bộ phận một cửa")
     page.select_option("form[action$='/groups'] select[name=version]", str(version.id))
     page.select_option("form[action$='/groups'] select[name=mode]", "counter")
     page.click("form[action$='/groups'] button.btn")
-    assert page.locator("text=Đã thêm nhóm đối tượng.").is_visible()
+    expect(page.locator("text=Đã thêm nhóm đối tượng.")).to_be_visible()
     # the rules, in the rules form, previewed before saving
     page.get_by_role("link", name="Lập quy tắc").click()
     page.fill("input[name=title]", "Điểm điều tra xã hội học cấp xã 2026")
@@ -117,25 +119,25 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.check('input[name=c0_s0_questions][value="dan:overall_satisfaction"]')
     page.check(f'input[name=c0_s0_questions][value="dan:{scale_id}"]')
     page.click("button[value=preview]")
-    assert page.locator("#preview").is_visible(), page.locator(".alert").all_inner_texts()
+    expect(page.locator("#preview"), page.locator(".alert").all_inner_texts()).to_be_visible()
     assert "Tổng mới" in page.locator("#preview").inner_text()
     no_axe_violations(page)
     page.screenshot(path=str(ARTIFACTS / "rules-1366.png"), full_page=True)
     page.click("button[value=save]")
-    assert page.locator("text=Đã lưu quy tắc tính điểm (phiên bản 1).").is_visible()
+    expect(page.locator("text=Đã lưu quy tắc tính điểm (phiên bản 1).")).to_be_visible()
     page.goto(f"{live_server}/admin/c/xa-2026/plan")
     page.select_option("select[name=g_dan_method]", "fixed")
     page.select_option("select[name=g_dan_under]", "HDG-NGG")
     page.fill("input[name=g_dan_per_unit]", "5")
     page.click("button[value=form_preview]")
-    assert "Xem trước kế hoạch mới" in page.content()
+    expect(page.get_by_text("Xem trước kế hoạch mới").first).to_be_visible()
     no_axe_violations(page)
     page.screenshot(path=str(ARTIFACTS / "plan-1366.png"), full_page=True)
     page.click("button[value=apply]")
-    assert page.locator("text=Đã áp dụng kế hoạch").is_visible()
+    expect(page.locator("text=Đã áp dụng kế hoạch")).to_be_visible()
     page.goto(f"{live_server}/admin/c/xa-2026/setup")
     page.click("button[value=open]")
-    assert page.locator("text=Đã mở đợt khảo sát.").is_visible()
+    expect(page.locator("text=Đã mở đợt khảo sát.")).to_be_visible()
 
     # a phone answers the new questionnaire at a commune's counter
     point = dbs.scalars(
@@ -147,7 +149,7 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     assert "Ông/bà đã phải đến cơ quan mấy lần cho thủ tục này?" in phone.content()
     assert not phone.is_visible(f"#f-q_{scale_id}")
     phone.check(f'input[name="q_{new_single}"][value="can_bo_gioi_thieu"]')
-    assert phone.is_visible(f"#f-q_{scale_id}")
+    expect(phone.locator(f"#f-q_{scale_id}")).to_be_visible()
     phone.check('input[name="q_on_time"][value="yes"]')
     _answer_everything(phone, level="5")
     phone.click("button.send")
