@@ -162,7 +162,9 @@ def test_an_officer_adds_weighting_in_the_form(admin, demo, dbs):
     fields.setlist(f"w{k}_share", ["70", "20"])
     fields["action"] = "preview"
     refused = admin.post(_url(demo), data=fields)
-    assert refused.status_code == 422 and "tổng các tỷ lệ phải bằng 1, hiện là 0,9" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "tổng các tỷ lệ phải bằng 1 (100 %), hiện là 0,9 (90 %)" in refused.get_data(
+        as_text=True
+    )
     fields.setlist(f"w{k}_share", ["70", "30"])
     fields["w_cap"] = "4"
     fields["action"] = "save"

@@ -201,12 +201,14 @@ def test_the_weighting_section_is_checked_in_vietnamese():
     with pytest.raises(RulesError) as caught:
         load_rules_text(bad, qs)
     problems = caught.value.problems
-    assert any("“cap”" in p and "lớn hơn 1" in p for p in problems)
+    assert any("trọng số tối đa" in p and "lớn hơn 1" in p for p in problems)
     assert any("biên thứ 1" in p and "câu hỏi chọn một / có-không" in p for p in problems)
-    assert any("biên thứ 2" in p and "từ 0 đến 1, nhận được 60" in p for p in problems)
+    assert any("biên thứ 2" in p and "từ 0 đến 1 (0 % đến 100 %), nhận được 60 (6000 %)" in p for p in problems)
     assert any("biên thứ 3" in p and "nhóm đối tượng “dan”" in p for p in problems)
     assert any("biên thứ 4" in p and "loại “web” không có" in p for p in problems)
     assert len(problems) == 6  # both of margin 2’s shares
+    # the rules form shows these messages too: no key of the file in them
+    assert not [p for p in problems for key in ("cap", "shares", "margins", "“by”", "units") if key in p]
     good = load_rules_text(head + "weighting:\n  margins:\n    - {group: citizen, by: channel, shares: {counter: 0.3, slip: 0.7}}\n", qs)  # fmt: skip
     assert good.weighting.cap == 5.0 and good.weighting.margins[0].shares_for("X") == {"counter": 0.3, "slip": 0.7}
 

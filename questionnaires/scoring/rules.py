@@ -178,26 +178,26 @@ def load_rules_text(text: str, questionnaires: Mapping[str, Questionnaire], file
 
 
 def _weighting(raw, questionnaires: Mapping[str, Questionnaire], bad) -> Weighting | None:
-    where = "gia quyền (weighting)"
+    where = "gia quyền khi mẫu lệch"
     if not isinstance(raw, dict):
-        bad(where, "phải là một bảng khoá: giá trị (margins, cap).")
+        bad(where, "phải ghi các biên (nhóm đối tượng, biến, tỷ lệ đã biết) và trọng số tối đa.")
         return None
     cap = raw.get("cap", DEFAULT_CAP)
     if not isinstance(cap, int | float) or isinstance(cap, bool) or cap <= 1:
         bad(
             where,
-            f"“cap” (trọng số tối đa, tính theo lần trọng số trung bình) phải là số lớn hơn 1, nhận được {cap!r}.",
+            f"trọng số tối đa (số lần trọng số trung bình) phải là số lớn hơn 1, nhận được {_shown(cap)}.",
         )
         cap = DEFAULT_CAP
     raw_margins = raw.get("margins")
     if not isinstance(raw_margins, list) or not raw_margins:
-        bad(where, "cần ít nhất một biên (margins: nhóm, biến và tỷ lệ đã biết).")
+        bad(where, "cần ít nhất một biên: nhóm đối tượng, biến và tỷ lệ đã biết của từng loại.")
         return None
     margins, seen = [], set()
     for index, m in enumerate(raw_margins, start=1):
         here = f"{where}, biên thứ {index}"
         if not isinstance(m, dict):
-            bad(here, "mỗi biên phải là một bảng khoá: giá trị (group, by, shares).")
+            bad(here, "mỗi biên phải ghi nhóm đối tượng, biến và tỷ lệ đã biết của từng loại.")
             continue
         group, by = m.get("group"), m.get("by")
         questionnaire = questionnaires.get(group)
@@ -210,18 +210,18 @@ def _weighting(raw, questionnaires: Mapping[str, Questionnaire], bad) -> Weighti
         else:
             question = next((q for q in questionnaire.top_questions() if q.id == by), None)
             if question is None or question.type not in (QuestionType.SINGLE, QuestionType.YESNO):
-                bad(here, f"“by” phải là channel (kênh trả lời) hoặc mã một câu hỏi chọn một / có-không của nhóm "
-                    f"“{group}”, nhận được {by!r}.")  # fmt: skip
+                bad(here, f"biến của biên phải là kênh trả lời hoặc một câu hỏi chọn một / có-không của nhóm "
+                    f"“{group}”, nhận được “{by}”.")  # fmt: skip
                 continue
             categories = {"yes", "no"} if question.type == QuestionType.YESNO else {o.code for o in question.options}
         if (group, by) in seen:
-            bad(here, f"biên “{by}” của nhóm “{group}” bị khai báo hai lần.")
+            bad(here, f"biến “{by}” của nhóm “{group}” đã có ở một biên khác.")
         seen.add((group, by))
         shares = _shares(m.get("shares"), categories, here, bad)
         units = {}
         raw_units = m.get("units") or {}
         if not isinstance(raw_units, dict):
-            bad(here, "“units” phải là bảng: mã đơn vị → tỷ lệ của đơn vị đó.")
+            bad(here, "tỷ lệ riêng theo đơn vị phải ghi: mã đơn vị → tỷ lệ đã biết của đơn vị đó.")
             raw_units = {}
         for code, raw_shares in raw_units.items():
             units[str(code)] = _shares(raw_shares, categories, f"{here}, đơn vị “{code}”", bad)
@@ -232,7 +232,7 @@ def _weighting(raw, questionnaires: Mapping[str, Questionnaire], bad) -> Weighti
 def _shares(raw, categories: set[str], where: str, bad) -> dict[str, float]:
     """Known shares per category: numbers from 0 to 1 adding up to 1 (percentages are refused)."""
     if not isinstance(raw, dict) or not raw:
-        bad(where, "“shares” phải là bảng: loại → tỷ lệ đã biết (từ 0 đến 1), ví dụ {counter: 0.6, slip: 0.4}.")
+        bad(where, "cần tỷ lệ đã biết của từng loại, từ 0 đến 1 (0 % đến 100 %), ví dụ counter: 0.6 và slip: 0.4.")
         return {}
     out = {}
     for key, value in raw.items():
@@ -240,16 +240,32 @@ def _shares(raw, categories: set[str], where: str, bad) -> dict[str, float]:
         if key not in categories:
             bad(where, f"loại “{key}” không có (các loại: {', '.join(sorted(categories))}).")
         elif not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
-            bad(where, f"tỷ lệ của “{key}” phải là số từ 0 đến 1, nhận được {value!r}.")
+            bad(where, f"tỷ lệ của “{key}” phải là số từ 0 đến 1 (0 % đến 100 %), nhận được {_shown(value)}"
+                f"{_percent(value)}.")  # fmt: skip
         else:
             out[key] = float(value)
     if out and len(out) == len(raw) and not math.isclose(sum(out.values()), 1.0, abs_tol=WEIGHT_TOLERANCE):
-        bad(where, f"tổng các tỷ lệ phải bằng 1, hiện là {_num(sum(out.values()))}.")
+        bad(where, f"tổng các tỷ lệ phải bằng 1 (100 %), hiện là {_num(sum(out.values()))}"
+            f"{_percent(sum(out.values()))}.")  # fmt: skip
     return out
 
 
 def _num(x: float) -> str:
     return f"{x:g}".replace(".", ",")
+
+
+def _shown(value) -> str:
+    """A value as the officer typed it: numbers with a decimal comma, anything else quoted."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _num(value)
+    return f"“{value}”"
+
+
+def _percent(value) -> str:
+    """' (90 %)' beside a share, for the rules form where shares are typed in percent."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f" ({_num(round(value * 100, 6))} %)"
+    return ""
 
 
 def _sources(raw: dict, where: str, questionnaires: Mapping[str, Questionnaire], bad) -> list[Source]:
