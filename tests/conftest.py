@@ -106,27 +106,26 @@ def demo_template(database_template, tmp_path_factory):
     that asks for ``demo`` starts from a copy of it (0.3 s of loading saved per test)."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     shutil.copy(database_template, path)
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{path}"})
+    return path, _loaded_demo(f"sqlite:///{path}")
+
+
+def _loaded_demo(url: str):
+    """The demo campaign loaded into the database at ``url`` and committed; its DemoResult."""
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
     with app.app_context():
         s = db.new_session()
         result = load_demo(s)
         s.commit()
         s.close()
     db.dispose(app)
-    return path, result
+    return result
 
 
 @pytest.fixture(scope="session")
 def demo_rows(database_template):
     """On PostgreSQL, the demo campaign's rows, loaded once and taken out again: each test that
     asks for ``demo`` puts them back with one insert per table (``_put_back``), not a new load."""
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": PG_URL})
-    with app.app_context():
-        s = db.new_session()
-        result = load_demo(s)
-        s.commit()
-        s.close()
-    db.dispose(app)
+    result = _loaded_demo(PG_URL)
     engine = make_engine(PG_URL)
     with engine.begin() as conn:
         rows = {t: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]

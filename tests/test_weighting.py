@@ -268,51 +268,46 @@ def test_without_weighting_nothing_changes(client, demo, dbs):
     assert 'id="gia-quyen"' not in client.get(f"/admin/c/{KEY}/results").get_data(as_text=True)
 
 
-@pytest.mark.browser
-def test_the_weighted_table_on_a_phone_and_a_desktop(browser, live_server, demo, dbs, lopsided):  # noqa: F811
+def _at_both_widths(browser, live_server, demo, path: str, name: str):  # noqa: F811
+    """The administrator's page at ``path``, its weighting section in view, at 360 and 1366 px:
+    screenshotted, given to the test (``width, page``), then checked by axe-core."""
     from .conftest import ARTIFACTS
     from .test_browser import no_axe_violations
     from .test_every_page import _sign_in
 
-    campaign, _kinds = lopsided
-    campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
-    dbs.commit()
     shots = ARTIFACTS / "weighting"
     shots.mkdir(parents=True, exist_ok=True)
     for width in (360, 1366):
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
-        page.goto(f"{live_server}/admin/c/{KEY}/results")
+        page.goto(f"{live_server}{path}")
         page.locator("#gia-quyen").scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / f"results-{width}.png"))
-        table = page.locator("table.weighted")
-        assert table.is_visible()
+        page.screenshot(path=str(shots / f"{name}-{width}.png"))
+        yield width, page
+        no_axe_violations(page)
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_weighted_table_on_a_phone_and_a_desktop(browser, live_server, demo, dbs, lopsided):  # noqa: F811
+    from playwright.sync_api import expect
+
+    campaign, _kinds = lopsided
+    campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
+    dbs.commit()
+    for width, page in _at_both_widths(browser, live_server, demo, f"/admin/c/{KEY}/results", "results"):
+        expect(page.locator("table.weighted")).to_be_visible()
         # the whole table fits the screen, a phone's too: no sideways scrolling
         region = page.locator('[aria-label="Bảng điểm có gia quyền"]')
         assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), width
-        no_axe_violations(page)
-        context.close()
 
 
 @pytest.mark.browser
 def test_the_weighting_form_on_a_phone_and_a_desktop(browser, live_server, demo, dbs):  # noqa: F811
     from surveyapp.campaigns.services import campaign_by_key
 
-    from .conftest import ARTIFACTS
-    from .test_browser import no_axe_violations
-    from .test_every_page import _sign_in
-
     campaign = campaign_by_key(dbs, KEY)
     campaign.scoring_rules = campaign.scoring_rules + WEIGHTING
     dbs.commit()
-    shots = ARTIFACTS / "weighting"
-    shots.mkdir(parents=True, exist_ok=True)
-    for width in (360, 1366):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        page = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
-        page.goto(f"{live_server}/admin/c/{KEY}/rules/edit")
-        page.locator("#gia-quyen").scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / f"rules-{width}.png"))
+    for _width, page in _at_both_widths(browser, live_server, demo, f"/admin/c/{KEY}/rules/edit", "rules"):
         assert page.locator('input[aria-label="Tỷ lệ đã biết của loại “Cá nhân”, phần trăm"]').input_value() == "50"
-        no_axe_violations(page)
-        context.close()
