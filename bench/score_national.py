@@ -14,6 +14,7 @@ Memory: peak resident size of this process (ru_maxrss), printed next to the size
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import resource
 import statistics
@@ -97,6 +98,20 @@ def plain_score(s, campaign):
     return score(rules, counts, scored_units(s, campaign, rules), qs, quota_status(s, campaign))
 
 
+class GcClock:
+    """Seconds Python's cyclic garbage collector paused this process (``gc.callbacks``)."""
+
+    def __init__(self):
+        self.seconds, self._started = 0.0, 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -121,18 +136,25 @@ def main() -> None:
             # weighting to the known half-and-half have something to do
             s.execute(text("UPDATE response SET channel = 'slip' WHERE id % 3 = 0"))
             s.commit()
+            # the steady state of a campaign in the field (autovacuum has run), not the minute after
+            # a bulk load: the first reads would set the hint bits of 3 million new rows
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE response, answer"))
             answers = s.execute(text("SELECT count(*) FROM answer")).scalar()
             print(f"built {UNITS} communes, {args.responses} responses, {answers} answers in "
                   f"{time.perf_counter() - started:.1f} s; peak RSS so far {rss_mb():.0f} MB")  # fmt: skip
-            score_t, book_t, csv_t, alpha_t, plain_t, weighted_t = [], [], [], [], [], []
+            score_t, book_t, csv_t, alpha_t, plain_t, weighted_t, gc_t = [], [], [], [], [], [], []
+            clock = GcClock()
             parts: dict[str, list[float]] = {}
             for _ in range(args.runs):
                 s.expire_all()
+                paused = clock.seconds
                 t0 = time.perf_counter()
                 table, _counts = compute(s, campaign)
                 t1 = time.perf_counter()
                 weighted(s, campaign, table)
                 weighted_t.append(time.perf_counter() - t1)
+                gc_t.append(clock.seconds - paused)
                 t1 = time.perf_counter()
                 plain_score(s, campaign)
                 plain_t.append(time.perf_counter() - t1)
@@ -173,6 +195,17 @@ def main() -> None:
             print(f"scoring as before issue 20 (a GROUP BY of answer counts, no respondent sums): median {plain_m:.2f} s; "
                   f"the score with clustered intervals and weighting is {(score_m + weighted_m) / plain_m:.2f}× that "
                   "(issue 20: at most 2×)")  # fmt: skip
+            print(
+                "  each run: score "
+                + ", ".join(f"{x:.2f}" for x in score_t)
+                + "; weighting "
+                + ", ".join(f"{x:.2f}" for x in weighted_t)
+                + "; as before "
+                + ", ".join(f"{x:.2f}" for x in plain_t)
+            )
+            print(
+                f"  of which Python's garbage collector (score and weighting): median {statistics.median(gc_t):.2f} s"
+            )
             print(f"full raw CSV: median {csv_m:.2f} s")
             print(
                 f"Cronbach's alpha of every group and aspect (results page): median {statistics.median(alpha_t):.2f} s"

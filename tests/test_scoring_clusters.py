@@ -16,13 +16,24 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from questionnaires.scoring import LevelCount, load_rules_text, score
+from questionnaires.scoring import LevelCount, load_rules_text, respondents, score
+from questionnaires.scoring.compute import fold
 from questionnaires.scoring.stats import ClusterSums, ratio_variance, wilson_interval
 from surveyapp.api.tokens import new_token
 from surveyapp.campaigns.services import campaign_by_key
 from surveyapp.demo.fake import fill
 from surveyapp.models import Answer, RespondentGroup, Response, ResponseStatus, Unit
-from surveyapp.results.services import cluster_sums, compute, criterion_values, level_counts, questionnaires, rules_of
+from surveyapp.results.services import (
+    cluster_sums,
+    compute,
+    criterion_values,
+    level_counts,
+    questionnaires,
+    quota_status,
+    respondent_levels,
+    rules_of,
+    scored_units,
+)
 
 from .test_qr_posters import login
 
@@ -187,6 +198,30 @@ def test_the_answers_read_once_give_the_plain_counts(dbs, answered, scored):
         [g for g in campaign.groups if questionnaires(campaign)[g.code].scale_items()]
     )
     assert compute(dbs, campaign)[1] == counts
+
+
+def test_the_cells_folded_from_the_read_are_those_of_the_level_counts_to_the_bit(dbs, answered):
+    """compute() and the weighting hand score() the answers folded straight from the respondents'
+    rows (``respondents.cells``): the same Cell per group × unit × question, float for float, as
+    folding the level counts one by one, unweighted and with uneven weights; the table the same."""
+    campaign = answered
+    qs = questionnaires(campaign)
+    blocks = respondent_levels(dbs, campaign)
+    rng = np.random.default_rng(3)
+    uneven = {b.group: rng.uniform(0.2, 5.0, len(b.levels)) for b in blocks}
+    for weights in (None, uneven):
+        folded = fold(respondents.level_counts(blocks, qs, weights))
+        direct = respondents.cells(blocks, qs, weights)
+        assert direct.keys() == folded.keys() and len(direct) > 50
+        for key, cell in folded.items():
+            got = direct[key]
+            assert (got.n, got.total, got.squares, got.levels) == (cell.n, cell.total, cell.squares, cell.levels), key
+            assert type(got.n) is type(cell.n), key  # whole answers stay whole numbers
+    rules = rules_of(campaign)
+    table, counts = compute(dbs, campaign)
+    units = scored_units(dbs, campaign, rules)
+    again = score(rules, counts, units, qs, quota_status(dbs, campaign), clusters=cluster_sums(dbs, campaign, rules))
+    assert again.units == table.units and any(u.total for u in table.units)
 
 
 def test_the_design_effect_is_on_the_results_page_and_in_the_workbook(client, demo, dbs, answered):

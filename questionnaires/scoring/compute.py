@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..model import Questionnaire
@@ -30,7 +30,9 @@ class LevelCount:
 
 
 @dataclass
-class _Cell:
+class Cell:
+    """The answers of one group × unit × question folded: how many, Σlevel, Σlevel², per level."""
+
     n: int = 0
     total: float = 0.0
     squares: float = 0.0
@@ -103,6 +105,7 @@ def score(
     quotas: Mapping[tuple[str, str], tuple[int, int]] | None = None,
     confidence: float = 0.95,
     clusters: Mapping[tuple[str, str, str, int], ClusterSums] | None = None,
+    cells: Mapping[tuple[str, str, str], Cell] | None = None,
 ) -> ScoreTable:
     """Points per unit and criterion.
 
@@ -116,17 +119,14 @@ def score(
         only cells listed here are checked
     clusters : (group, unit, criterion, source number) → the respondents' sums of that source: with them the
         intervals count respondents, not answers (SCORING.md, "Intervals"), and show a design effect
+    cells : (group, unit, question) → ``Cell``: the counts already folded (``fold``), in place of ``counts``
     """
-    cells: dict[tuple[str, str, str], _Cell] = defaultdict(_Cell)
-    for c in counts:
-        cell = cells[(c.group, c.unit, c.question)]
-        cell.n += c.n
-        cell.total += c.level * c.n
-        cell.squares += c.level * c.level * c.n
-        cell.levels[c.level] = cell.levels.get(c.level, 0) + c.n
+    if cells is None:
+        cells = fold(counts)
     quotas = quotas or {}
     groups = {s.group for c in rules.criteria for s in c.sources}
     z = normal_quantile(confidence)
+    plans = [_plan(c, questionnaires) for c in rules.criteria]
 
     results = []
     for code, name in units:
@@ -134,18 +134,18 @@ def score(
             (g, code) in quotas and quotas[(g, code)][1] < quotas[(g, code)][0] * rules.min_share_of_quota
             for g in groups
         )
-        by_code = {c.code: _criterion(c, code, cells, questionnaires, z, confidence, clusters)
-                   for c in rules.criteria}  # fmt: skip
+        by_code = {c.code: _criterion(c, code, cells, plan, z, confidence, clusters)
+                   for c, plan in zip(rules.criteria, plans, strict=True)}  # fmt: skip
         no_data = all(s.n == 0 for s in by_code.values())
         if insufficient and rules.insufficient_effect != "flag":
             keep = rules.insufficient_effect == "zero"
-            by_code = {k: replace(s, points=0.0 if keep else None, flags=(*s.flags, "insufficient_sample"))
+            by_code = {k: _with(s, 0.0 if keep else None, (*s.flags, "insufficient_sample"))
                        for k, s in by_code.items()}  # fmt: skip
         elif insufficient:
-            by_code = {k: replace(s, flags=(*s.flags, "insufficient_sample")) for k, s in by_code.items()}
+            by_code = {k: _with(s, s.points, (*s.flags, "insufficient_sample")) for k, s in by_code.items()}
         # the points as the index shows them: each criterion to two decimals, the total their sum,
         # so every total is the sum of the parts printed beside it (SCORING.md, "Rounding")
-        by_code = {k: replace(s, points=round_points(s.points)) for k, s in by_code.items()}
+        by_code = {k: _with(s, round_points(s.points), s.flags) for k, s in by_code.items()}
         excluded = insufficient and rules.insufficient_effect == "exclude"
         total = None if excluded else round_points(sum(s.points or 0.0 for s in by_code.values()))
         results.append(UnitScore(code, name, total, None, insufficient, no_data, by_code))
@@ -162,27 +162,55 @@ def score(
     return ScoreTable(rules, final)
 
 
-def _criterion(criterion, unit, cells, questionnaires, z, confidence, clusters=None) -> CriterionScore:
-    parts = []  # (weight, n, positive, normalised total, normalised squares, respondent sums)
+def fold(counts: Iterable[LevelCount]) -> dict[tuple[str, str, str], Cell]:
+    """(group, unit, question) → its ``Cell``: the level counts folded, as ``score`` reads them."""
+    cells: dict[tuple[str, str, str], Cell] = defaultdict(Cell)
+    for c in counts:
+        cell = cells[(c.group, c.unit, c.question)]
+        cell.n += c.n
+        cell.total += c.level * c.n
+        cell.squares += c.level * c.level * c.n
+        cell.levels[c.level] = cell.levels.get(c.level, 0) + c.n
+    return cells
+
+
+def _with(s: CriterionScore, points: float | None, flags: tuple[str, ...]) -> CriterionScore:
+    """``s`` with other points and flags (``dataclasses.replace`` costs ten times more: 30,000 a
+    national campaign)."""
+    return CriterionScore(s.unit, s.code, s.n, s.share, s.mean, s.low, s.high, points, flags, s.deff, s.respondents)
+
+
+def _plan(criterion: Criterion, questionnaires: Mapping[str, Questionnaire]) -> list:
+    """Per source of ``criterion``: (number, source, [(question, lowest level, span, positive
+    levels)]), looked up once per scoring instead of once per unit."""
+    plan = []
     for k, source in enumerate(criterion.sources):
         questionnaire = questionnaires[source.group]
+        items = []
+        for qid in source.questions:
+            lo, hi = 1, len(questionnaire.question(qid).scale.labels)
+            items.append((qid, lo, hi - lo, _positive_levels(criterion, lo, hi)))
+        plan.append((k, source, items))
+    return plan
+
+
+def _criterion(criterion, unit, cells, plan, z, confidence, clusters=None) -> CriterionScore:
+    parts = []  # (weight, n, positive, normalised total, normalised squares, respondent sums)
+    for k, source, items in plan:
+        group = source.group
         n = positive = 0
         total = squares = 0.0
-        for qid in source.questions:
-            cell = cells.get((source.group, unit, qid))
+        for qid, lo, span, wanted in items:
+            cell = cells.get((group, unit, qid))
             if cell is None or cell.n == 0:
                 continue
-            scale = questionnaire.question(qid).scale
-            lo, hi = 1, len(scale.labels)
-            wanted = _positive_levels(criterion, lo, hi)
             n += cell.n
             positive += sum(k for level, k in cell.levels.items() if level in wanted)
             # normalise each answer to 0–1: (level − lo) / (hi − lo)
-            span = hi - lo
             total += (cell.total - lo * cell.n) / span
             squares += (cell.squares - 2 * lo * cell.total + lo * lo * cell.n) / (span * span)
-        sums = clusters.get((source.group, unit, criterion.code, k)) if clusters is not None else None
-        parts.append((source.weight, n, positive, total, squares, sums, source.group))
+        sums = clusters.get((group, unit, criterion.code, k)) if clusters is not None else None
+        parts.append((source.weight, n, positive, total, squares, sums, group))
 
     available = [p for p in parts if p[1] > 0]
     n_all = sum(p[1] for p in parts)

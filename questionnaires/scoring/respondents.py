@@ -19,7 +19,7 @@ import numpy as np
 
 from questionnaires import Questionnaire
 
-from .compute import LevelCount, _positive_levels
+from .compute import Cell, LevelCount, _positive_levels
 from .ranks import People
 from .rules import Rules
 from .stats import ClusterSums
@@ -121,6 +121,38 @@ def level_counts(blocks: Sequence[Block], questionnaires: Mapping[str, Questionn
             units = block.units
             found += [LevelCount(block.group, units[u], qid, level + 1, n)
                       for u, level, n in zip(where.tolist(), levels.tolist(), ns, strict=True)]  # fmt: skip
+    return found
+
+
+def cells(blocks: Sequence[Block], questionnaires: Mapping[str, Questionnaire],
+          weights: Mapping[str, np.ndarray] | None = None) -> dict[tuple[str, str, str], Cell]:  # fmt: skip
+    """(group, unit, question) → its ``Cell``, as ``compute.fold`` makes it from ``level_counts``
+    (the same sums, added level by level in the same order, so the same floats) without one
+    object per level count: what ``compute.score`` reads."""
+    found = {}
+    for block in blocks:
+        questionnaire = questionnaires[block.group]
+        row_unit = block.unit_index()
+        w = weights.get(block.group) if weights else None
+        units = block.units
+        for column, qid in enumerate(block.questions):
+            width = len(questionnaire.question(qid).scale.labels) + 1
+            counts = np.bincount(row_unit * width + block.levels[:, column], weights=w,
+                                 minlength=len(units) * width).reshape(len(units), width)  # fmt: skip
+            n = np.zeros(len(units), dtype=counts.dtype)
+            total = np.zeros(len(units))
+            squares = np.zeros(len(units))
+            for level in range(1, width):  # level by level, as ``fold`` adds them
+                k = counts[:, level]
+                n = n + k
+                total = total + level * k
+                squares = squares + (level * level) * k
+            rows, some = counts.tolist(), n != 0
+            for u, nu, tu, su in zip(np.flatnonzero(some).tolist(), n[some].tolist(), total[some].tolist(),
+                                     squares[some].tolist(), strict=True):  # fmt: skip
+                row = rows[u]
+                levels = {lv: row[lv] for lv in range(1, width) if row[lv]}
+                found[(block.group, units[u], qid)] = Cell(nu, tu, su, levels)
     return found
 
 

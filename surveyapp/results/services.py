@@ -6,7 +6,7 @@ import json
 import math
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import chain
@@ -267,10 +267,10 @@ def weighted(s: Session, campaign: Campaign, table: ScoreTable) -> Weighted | No
         weights[block.group] = w
     qs = questionnaires(campaign)
     rules = table.rules
-    counts = respondents.level_counts(blocks, qs, weights)
     everyone = respondents.people(blocks, rules, qs, weights)
-    scored = score(rules, counts, [(u.unit, u.name) for u in table.units], qs, quota_status(s, campaign),
-                   clusters=respondents.cluster_sums(rules, everyone))  # fmt: skip
+    scored = score(rules, (), [(u.unit, u.name) for u in table.units], qs, quota_status(s, campaign),
+                   clusters=respondents.cluster_sums(rules, everyone),
+                   cells=respondents.cells(blocks, qs, weights))  # fmt: skip
     return Weighted(scored, cells)
 
 
@@ -418,16 +418,45 @@ def scored_units(s: Session, campaign: Campaign, rules: Rules) -> list[tuple[str
     return [(code, name) for code, name in rows]
 
 
-def compute(s: Session, campaign: Campaign, rules: Rules | None = None) -> tuple[ScoreTable, list[LevelCount]]:
+class LevelCounts(Sequence):
+    """The level counts of ``compute``'s read (``respondents.level_counts``), made when first
+    asked for: the results pages use them, the scores, the workbook and the API do not (a
+    national campaign has 250,000 of them: 0.6 s and a heavier garbage collector, bench/README.md)."""
+
+    def __init__(self, blocks: list[respondents.Block], qs: dict[str, Questionnaire]):
+        self._source: tuple | None = (blocks, qs)
+        self._counts: list[LevelCount] = []
+
+    def _all(self) -> list[LevelCount]:
+        if self._source is not None:
+            self._counts, self._source = respondents.level_counts(*self._source), None
+        return self._counts
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __eq__(self, other) -> bool:
+        return self._all() == (other._all() if isinstance(other, LevelCounts) else other)
+
+    __hash__ = None
+
+
+def compute(s: Session, campaign: Campaign, rules: Rules | None = None) -> tuple[ScoreTable, LevelCounts]:
     """The points of every unit under the campaign's rules (or under ``rules``, for a preview):
     the answers read once (``respondent_levels``) for the counts, the intervals and the ranks."""
     rules = rules or rules_of(campaign)
     blocks = respondent_levels(s, campaign)
     qs = questionnaires(campaign)
-    counts = respondents.level_counts(blocks, qs)
+    counts = LevelCounts(blocks, qs)
     specs, everyone = respondent_people(s, campaign, rules, blocks)
-    table = score(rules, counts, scored_units(s, campaign, rules), qs, quota_status(s, campaign),
-                  clusters=respondents.cluster_sums(rules, everyone))  # fmt: skip
+    table = score(rules, (), scored_units(s, campaign, rules), qs, quota_status(s, campaign),
+                  clusters=respondents.cluster_sums(rules, everyone), cells=respondents.cells(blocks, qs))  # fmt: skip
     _READ[id(table)] = (specs, everyone, blocks)
     weakref.finalize(table, _READ.pop, id(table), None)
     return table, counts
