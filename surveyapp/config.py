@@ -25,6 +25,12 @@
 ``RATELIMIT_PER_ADDRESS`` / ``RATELIMIT_PER_DEVICE``
     Answer submissions allowed per client address and per phone; defaults ``300 per hour`` (a busy
     counter's shared Wi-Fi stays well below) and ``10 per hour``.
+``KIOSK_MIN_SECONDS`` / ``KIOSK_IDLE_SECONDS`` / ``KIOSK_PACE_SECONDS`` / ``KIOSK_BURST``
+    A counter's shared tablet (/k/<code>): the shortest time between two submissions it sends
+    (default 20 s; one sooner is refused with a page asking to wait), the idle time after which a
+    half-answered form is thrown away for the next citizen (default 90 s), and the burst flag: a
+    level rising by one a submission and falling by one every ``KIOSK_PACE_SECONDS`` (default 60)
+    flags the submissions that push it past ``KIOSK_BURST`` (default 5).
 ``TRUST_PROXY``
     ``1`` behind one reverse proxy: client address and scheme come from X-Forwarded-For/-Proto.
 ``LOG_JSON``
@@ -116,6 +122,10 @@ def from_environment(instance_path: str, environ: os._Environ | dict | None = No
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PER_ADDRESS": env.get("RATELIMIT_PER_ADDRESS", "300 per hour"),
         "RATELIMIT_PER_DEVICE": env.get("RATELIMIT_PER_DEVICE", "10 per hour"),
+        "KIOSK_MIN_SECONDS": float(env.get("KIOSK_MIN_SECONDS", 20)),
+        "KIOSK_IDLE_SECONDS": float(env.get("KIOSK_IDLE_SECONDS", 90)),
+        "KIOSK_PACE_SECONDS": float(env.get("KIOSK_PACE_SECONDS", 60)),
+        "KIOSK_BURST": float(env.get("KIOSK_BURST", 5)),
         "TRUST_PROXY": env.get("TRUST_PROXY", "0") == "1",
         "LOG_JSON": env.get("LOG_JSON", "1" if production else "0") == "1",
         **_messaging(env),

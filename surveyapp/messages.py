@@ -81,6 +81,16 @@ PAGES: dict[str, tuple[str, str]] = {
         "Phiếu đã được ghi nhận",
         "Đường dẫn này đã được dùng để gửi phiếu trả lời, nên không nhận thêm phiếu thứ hai. Cảm ơn Quý vị.",
     ),
+    "kiosk_unpaired": (
+        "Máy tính bảng chưa được ghép nối",
+        "Phiếu chưa được ghi nhận vì máy này chưa được cán bộ ghép nối với nơi làm thủ tục. "
+        "Vui lòng nhờ cán bộ tại quầy tạo mã ghép nối, hoặc quét mã QR dán tại quầy bằng điện thoại.",
+    ),
+    "kiosk_revoked": (
+        "Máy tính bảng này đã ngừng lấy ý kiến",
+        "Cán bộ đã thu hồi máy này nên phiếu không được ghi nhận. Ông/bà vui lòng quét mã QR dán tại quầy "
+        "bằng điện thoại, hoặc báo cán bộ tại quầy.",
+    ),
     "rate_limited": (
         "Gửi quá nhiều lần",
         "Thiết bị hoặc mạng này đã gửi rất nhiều phiếu trong thời gian ngắn. Vui lòng chờ ít phút rồi gửi lại; "

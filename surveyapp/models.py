@@ -333,6 +333,32 @@ class CollectionPoint(Base):
     __table_args__ = (UniqueConstraint("group_id", "unit_id"),)
 
 
+class Kiosk(Base):
+    """A shared tablet on a counter's desk answering for one collection point (/k/<code>): paired
+    by a one-time code an officer shows on their screen, revoked by the officer. It holds only
+    its pacing state (when it last sent, how fast lately), never which responses it sent."""
+
+    __tablename__ = "kiosk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("collection_point.id", ondelete="CASCADE"), index=True)
+    #: sha256 of the six-digit pairing code while it waits for the tablet; cleared once paired
+    pairing_hash: Mapped[str | None] = mapped_column(String(64))
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: sha256 of the secret in the tablet's cookie, once paired
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    paired_at: Mapped[datetime | None] = mapped_column(TZ)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZ)
+    #: pacing: the last accepted submission, and a level that rises by one a submission and falls
+    #: by one every ``KIOSK_PACE_SECONDS`` (a burst when it passes ``KIOSK_BURST``)
+    last_submitted_at: Mapped[datetime | None] = mapped_column(TZ)
+    pace_level: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+    point: Mapped[CollectionPoint] = relationship()
+
+
 class Response(Base):
     """One submitted questionnaire (a phiếu)."""
 

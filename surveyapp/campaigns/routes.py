@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask import Response as HttpResponse
-from flask import abort, render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import qr
 from ..auth import current_user, staff_required
 from ..db import session
 from ..lookups import campaign_or_404
-from ..models import Campaign, CampaignStatus, CollectionPoint, Role
+from ..models import Campaign, CampaignStatus, CollectionPoint, Kiosk, Role
 from . import bp
 from .services import form_url, point_links, progress
 
@@ -75,15 +75,57 @@ def posters(key: str):
 @bp.route("/admin/p/<code>/poster")
 @staff_required(Role.UNIT_OFFICER)
 def poster(code: str):
+    point = _own_point(code)
+    c = point.group.campaign
+    links = [link for link in point_links(session(), c) if link.code == code]
+    return render_template("campaigns/posters.html", campaign=c, links=links, form_url=form_url)
+
+
+def _own_point(code: str) -> CollectionPoint:
+    """The point ``code``, for an administrator or the officer of its unit (403 for another's)."""
     point = session().scalar(select(CollectionPoint).where(CollectionPoint.code == code))
     if point is None:
         abort(404)
     user = current_user()
     if user.role == Role.UNIT_OFFICER and point.unit_id != user.unit_id:
         abort(403)
-    c = point.group.campaign
-    links = [link for link in point_links(session(), c) if link.code == code]
-    return render_template("campaigns/posters.html", campaign=c, links=links, form_url=form_url)
+    return point
+
+
+@bp.route("/admin/p/<code>/kiosk", methods=["GET", "POST"])
+@staff_required(Role.UNIT_OFFICER)
+def kiosks(code: str):
+    """The counter's shared tablets: a one-time code to pair a new one, the paired ones, revoking."""
+    from ..audit import record
+    from ..collect import kiosk as kiosk_mode
+
+    s = session()
+    point = _own_point(code)
+    shown = None
+    if request.method == "POST":
+        if request.form.get("intent") == "revoke":
+            found = s.get(Kiosk, request.form.get("kiosk", type=int) or 0)
+            if found is None or found.point_id != point.id:
+                abort(404)
+            if found.revoked_at is None:
+                found.revoked_at = kiosk_mode.clock()
+                record(s, "kiosk.revoked", f"kiosk:{found.id}", point=point.code)
+                s.commit()
+            flash("Đã thu hồi máy tính bảng: máy đó không gửi được phiếu nữa.", "ok")
+            return redirect(url_for("campaigns.kiosks", code=code), 303)
+        made, shown = kiosk_mode.new_pairing(s, point, current_user().id)
+        s.flush()
+        record(s, "kiosk.pairing", f"kiosk:{made.id}", point=point.code)
+        s.commit()
+    return render_template(
+        "campaigns/kiosks.html", point=point, campaign=point.group.campaign, kiosks=kiosk_mode.kiosks_of(s, point),
+        pairing=shown, minutes=kiosk_mode.PAIRING_MINUTES, state_of=kiosk_mode.state_of,
+        kiosk_url=config_url(url_for("collect.kiosk", code=code)),
+    )  # fmt: skip
+
+
+def config_url(path: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + path
 
 
 def _point_url(code: str) -> str:

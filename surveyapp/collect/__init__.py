@@ -15,4 +15,4 @@ def _template_helpers(state) -> None:
     )  # fmt: skip
 
 
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from . import kiosk, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -23,7 +23,7 @@ from .quality import hash_key
 
 DEVICE_COOKIE = "dv"
 #: the paths whose pages never open, read or send the staff session
-PUBLIC_PREFIXES = ("/f/", "/s/", "/i/", "/a/", "/e/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/f/", "/s/", "/i/", "/k/", "/a/", "/e/", "/favicon.ico")
 
 
 def device_id() -> tuple[str, bool]:

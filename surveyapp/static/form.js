@@ -16,6 +16,7 @@
   var form = document.getElementById("survey");
   if (!form) return;
   var paged = form.dataset.screen !== undefined;  // one screen of a long form: progress is the server's
+  var shared = form.dataset.kiosk !== undefined;  // a counter's shared tablet: no copy kept for the next person
   var key = KEY + form.dataset.code + (paged ? "." + form.dataset.screen : ""), qs = form.querySelectorAll("fieldset.q");
   var fill = document.getElementById("fill"), count = document.getElementById("count");
   var net = document.getElementById("net"), sending = false;
@@ -49,9 +50,11 @@
     count.textContent = "Đã trả lời " + answered + "/" + shown;
   }
   function save() {
+    if (shared) return;
     try { store.setItem(key, new URLSearchParams(new FormData(form)).toString()); } catch (e) {}
   }
   function restore() {
+    if (shared) return;
     var saved; try { saved = store.getItem(key); } catch (e) {}
     if (!saved || form.querySelector(".err")) return;
     new URLSearchParams(saved).forEach(function (value, name) {
@@ -70,7 +73,8 @@
       .then(function (r) { return r.text(); })
       .then(function (html) { document.open(); document.write(html); document.close(); })
       .catch(function () {
-        show("Chưa gửi được vì mất kết nối. Phiếu đã được lưu trên máy và sẽ tự gửi lại khi có mạng.");
+        show(shared ? "Chưa gửi được vì mất kết nối. Máy sẽ tự gửi lại khi có mạng; vui lòng chờ."
+                    : "Chưa gửi được vì mất kết nối. Phiếu đã được lưu trên máy và sẽ tự gửi lại khi có mạng.");
         setTimeout(function () { send(submitter); }, 5000);
       });
   }
