@@ -200,6 +200,29 @@ def test_the_answers_read_once_give_the_plain_counts(dbs, answered, scored):
     assert compute(dbs, campaign)[1] == counts
 
 
+def test_a_number_under_another_groups_scale_item_changes_no_count(dbs, answered):
+    """The read packs every group's scale items into shared slots: an answer of another group
+    under the same question id (a number there, or any stray level) is neither counted nor able
+    to carry into the neighbouring items' bits."""
+    campaign = answered
+    qs = questionnaires(campaign)
+    before = level_counts(dbs, campaign)
+    citizen_items = {q.id for q in qs["citizen"].scale_items()}
+    others = [
+        g
+        for g in campaign.groups
+        if g.code != "citizen" and not citizen_items & {q.id for q in qs[g.code].scale_items()}
+    ]
+    assert others
+    response = dbs.scalars(select(Response).where(Response.group_id == others[0].id,
+                                                  Response.status == ResponseStatus.VALID)).first()  # fmt: skip
+    first, second = sorted(citizen_items)[:2]
+    dbs.add_all([Answer(response_id=response.id, question_id=first, subject_unit_id=response.unit_id, value_num=1000),
+                 Answer(response_id=response.id, question_id=second, subject_unit_id=response.unit_id, value_num=3)])  # fmt: skip
+    dbs.commit()
+    assert level_counts(dbs, campaign) == before and len(before) > 100
+
+
 def test_the_cells_folded_from_the_read_are_those_of_the_level_counts_to_the_bit(dbs, answered):
     """compute() and the weighting hand score() the answers folded straight from the respondents'
     rows (``respondents.cells``): the same Cell per group × unit × question, float for float, as
