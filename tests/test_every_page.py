@@ -71,7 +71,7 @@ def _public_pages(dbs) -> list[str]:
     [invitation] = add_invitations(dbs, group, [Person("Lê Văn Cường", "Chánh Văn phòng", district)])
     slip = dbs.scalars(select(Slip)).first()
     dbs.commit()
-    pages = ["/", "/login", f"/f/{point.code}", f"/i/{invitation.code}", "/f/khong-co-ma-nay"]
+    pages = ["/", "/login", f"/f/{point.code}", f"/i/{invitation.code}", "/f/khong-co-ma-nay", f"/k/{point.code}"]
     return pages + ([f"/s/{slip.code}"] if slip else [])
 
 
