@@ -205,3 +205,27 @@ def test_a_normal_pace_gets_through_and_rapid_submissions_are_slowed_and_flagged
     # the level: 1 after the 31st, 1 − 25/60 + 1 = 1.58 at the first of these, then +1 − 20/60 each:
     # 2.25, 2.92, 3.58, 4.25, 4.92, 5.58, 6.25, so past 5 from the seventh on
     assert ["burst" in f for f in flags] == [False] * 6 + [True] * 2, flags
+
+
+def test_added_to_the_home_screen_the_kiosk_opens_full_screen(client, demo, dbs):
+    """The pairing page, the form and the thank-you page link a web app manifest: Chrome's "Add to
+    home screen" opens the point's kiosk full screen, within its own address, with drawn icons."""
+    import io
+    import json
+
+    from PIL import Image
+
+    point = _point(dbs)
+    page = client.get(f"/k/{point.code}").text
+    assert f'<link rel="manifest" href="/k/{point.code}/manifest.webmanifest">' in page
+    found = client.get(f"/k/{point.code}/manifest.webmanifest")
+    assert found.headers["Content-Type"].startswith("application/manifest+json")
+    manifest = json.loads(found.text)
+    assert manifest["display"] == "fullscreen" and manifest["start_url"] == manifest["scope"] == f"/k/{point.code}"
+    assert manifest["name"] == "Lấy ý kiến người dân · Xã An Đức" and manifest["lang"] == "vi"
+    for icon in manifest["icons"]:
+        image = Image.open(io.BytesIO(client.get(icon["src"]).data))
+        assert f"{image.width}x{image.height}" == icon["sizes"] and image.format == "PNG"
+    assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+    assert client.get("/k/icon-64.png").status_code == 404
+    assert client.get("/k/khong-co-ma-nay/manifest.webmanifest").status_code == 404

@@ -19,6 +19,9 @@ never which responses it sent.
 
 from __future__ import annotations
 
+import functools
+import io
+import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -250,6 +253,61 @@ def kiosk(code: str):
                                kiosk=True, home=page["action"], seconds=THANKS_SECONDS)  # fmt: skip
         return _page(html)
     return _page(*notice(*OUTCOME_PAGES[outcome]))
+
+
+@bp.route("/k/<code>/manifest.webmanifest")
+def kiosk_manifest(code: str):
+    """Installed from Chrome's "Add to home screen", the tablet opens the point's kiosk full
+    screen, without the address bar (a web app manifest)."""
+    ctx = _context(session(), code)
+    home = url_for("collect.kiosk", code=code)
+    body = {
+        "name": f"Lấy ý kiến người dân · {ctx.unit.name}",
+        "short_name": "Lấy ý kiến",
+        "lang": "vi",
+        "start_url": home,
+        "scope": home,
+        "display": "fullscreen",
+        "background_color": "#eef2f5",
+        "theme_color": "#9b1c1c",
+        "icons": [{"src": url_for("collect.kiosk_icon", size=size), "sizes": f"{size}x{size}", "type": "image/png"}
+                  for size in ICON_SIZES],
+    }  # fmt: skip
+    response = make_response(json.dumps(body, ensure_ascii=False))
+    response.headers["Content-Type"] = "application/manifest+json; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+ICON_SIZES = (192, 512)
+
+
+@functools.lru_cache(maxsize=len(ICON_SIZES))
+def _icon_png(size: int) -> bytes:
+    """The home-screen icon: a white speech mark on the forms' red (drawn, no file to keep)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), "#9b1c1c")
+    draw = ImageDraw.Draw(image)
+    u = size / 16
+    draw.rounded_rectangle((3 * u, 3.5 * u, 13 * u, 10.5 * u), radius=2 * u, fill="white")
+    draw.polygon([(5.5 * u, 10 * u), (5.5 * u, 13 * u), (8.5 * u, 10 * u)], fill="white")
+    for k in range(3):  # three dots: someone is answering
+        x = (5.5 + 2.5 * k) * u
+        draw.ellipse((x - 0.8 * u, 6.2 * u, x + 0.8 * u, 7.8 * u), fill="#9b1c1c")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@bp.route("/k/icon-<int:size>.png")
+def kiosk_icon(size: int):
+    if size not in ICON_SIZES:
+        fail("not_found", 404)
+    response = make_response(_icon_png(size))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=31536000"
+    return response
 
 
 def _render(page: dict, form, **extra) -> str:
