@@ -81,6 +81,11 @@ PAGES: dict[str, tuple[str, str]] = {
         "Phiếu đã được ghi nhận",
         "Đường dẫn này đã được dùng để gửi phiếu trả lời, nên không nhận thêm phiếu thứ hai. Cảm ơn Quý vị.",
     ),
+    "dossier_used": (
+        "Hồ sơ này đã có phiếu",
+        "Mỗi hồ sơ chỉ được trả lời một phiếu và mã hồ sơ này đã có phiếu, nên phiếu vừa gửi không được ghi "
+        "nhận. Cảm ơn ông/bà. Nếu ông/bà chưa trả lời lần nào, vui lòng kiểm tra lại mã hồ sơ trên giấy hẹn.",
+    ),
     "kiosk_unpaired": (
         "Máy tính bảng chưa được ghép nối",
         "Phiếu chưa được ghi nhận vì máy này chưa được cán bộ ghép nối với nơi làm thủ tục. "
@@ -107,6 +112,9 @@ PAGES: dict[str, tuple[str, str]] = {
 }
 
 FIELD_ERRORS: dict[str, str] = {
+    "dossier_missing": "Vui lòng nhập mã hồ sơ ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả.",
+    "dossier_malformed": "Mã hồ sơ gồm chữ, số và các dấu . - /, dài từ 4 đến 40 ký tự, như in trên giấy hẹn. "
+    "Vui lòng kiểm tra lại.",
     "required": "Vui lòng trả lời câu này.",
     "invalid_choice": "Lựa chọn không hợp lệ, vui lòng chọn lại.",
     "not_integer": "Vui lòng nhập một số nguyên.",

@@ -216,6 +216,10 @@ class Campaign(Base):
     emblem_type: Mapped[str | None] = mapped_column(String(32))
     #: the first 16 hex digits of the emblem's sha256: its address changes when it does (cached for a year)
     emblem_hash: Mapped[str | None] = mapped_column(String(16))
+    #: the random key of the dossier codes' hashes (surveyapp/collect/dossier.py), made at the first
+    #: use; destroyed (NULL) after the campaign closes, so no stored hash can be matched any more
+    dossier_key: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    dossier_key_destroyed_at: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
 
     scope_unit: Mapped[Unit] = relationship()
@@ -267,6 +271,8 @@ class RespondentGroup(Base):
     mode: Mapped[str] = mapped_column(String(16))
     #: for counter groups: poster, single-use slips, or both
     counter_access: Mapped[str] = mapped_column(String(16), default=CounterAccess.POSTER, server_default="poster")
+    #: the form asks the dossier code of the receipt, and takes one answer per dossier
+    asks_dossier: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="groups")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -534,6 +540,16 @@ class InvitationClaim(Base):
     invitation's id) stops a second answer; see surveyapp/anonymity.py."""
 
     __tablename__ = "invitation_claim"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)
+
+
+class DossierClaim(Base):
+    """A dossier (mã hồ sơ) has been answered for: only the HMAC of its code under the campaign's
+    random dossier key, whose uniqueness stops a second answer; see surveyapp/collect/dossier.py."""
+
+    __tablename__ = "dossier_claim"
 
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("respondent_group.id", ondelete="CASCADE"), index=True)

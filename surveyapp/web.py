@@ -22,7 +22,7 @@ FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data"
 #: MAX_UPLOAD_BYTES; every other request is held to MAX_FORM_BYTES
 UPLOAD_ENDPOINTS = frozenset(
     {"invitations.import_list", "setup.units_preview", "setup.units_apply", "planning.draws", "authoring.import_file",
-     "messaging.compose"}
+     "messaging.compose", "invitations.dossiers_page"}
 )  # fmt: skip
 
 #: providers' reports posted as JSON, each refused unless its signature checks (messaging/returns.py)

@@ -64,6 +64,7 @@ def routes(staff) -> dict[str, set[str]]:
         f"/admin/p/{own}/poster": {"admin", "unit_officer"},
         f"/admin/p/{other}/poster": {"admin"},  # another unit's poster: refused to the unit officer
         f"/admin/p/{own}/kiosk": {"admin", "unit_officer"},
+        f"{c}/g/citizen/ho-so": {"admin"},
         f"/admin/p/{other}/kiosk": {"admin"},  # another unit's tablets: refused to the unit officer
         f"{c}/plan": {"admin", "scorer"},
         f"{c}/plan.xlsx": {"admin", "scorer"},

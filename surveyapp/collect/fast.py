@@ -89,6 +89,8 @@ class CounterPoint:
     questionnaire: Questionnaire
     quota_full: bool
     channel: str = Channel.COUNTER
+    #: the group asks the dossier code: the general path takes its answers (collect/dossier.py)
+    asks_dossier: bool = False
 
     @property
     def takes_answers(self) -> bool:
@@ -98,6 +100,7 @@ class CounterPoint:
             and self.campaign.status == CampaignStatus.OPEN
             and self.counter_access != CounterAccess.SLIPS
             and not self.questionnaire.rates_units
+            and not self.asks_dossier
         )
 
 
@@ -126,6 +129,7 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
             CollectionPoint.active,
             RespondentGroup.id,
             RespondentGroup.counter_access,
+            RespondentGroup.asks_dossier,
             Campaign.id,
             Campaign.status,
             Campaign.anonymous,
@@ -156,7 +160,7 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
     ).first()
     if row is None:
         return None  # unknown codes are not remembered: guessing must not fill the memory
-    (point_id, active, group_id, access, campaign_id, status, anonymous, policy, min_seconds, burst_limit,
+    (point_id, active, group_id, access, asks_dossier, campaign_id, status, anonymous, policy, min_seconds, burst_limit,
      check_hours, key, issuer, emblem_type, emblem_hash, scope_name, unit_id, unit_name, hours, version_id,
      content_hash, received, target) = row  # fmt: skip
     stop = policy == QuotaFullPolicy.STOP
@@ -165,7 +169,7 @@ def counter_point(session: Callable[[], Session], code: str) -> CounterPoint | N
         CampaignView(campaign_id, status, anonymous, stop, min_seconds, burst_limit, check_hours, key,
                      issuer or scope_name, emblem_type, emblem_hash),
         UnitView(unit_id, unit_name, hours), version_id, content_hash, _questionnaire(s, version_id, content_hash),
-        quota_full=stop and received is not None and received >= target,
+        quota_full=stop and received is not None and received >= target, asks_dossier=bool(asks_dossier),
     )  # fmt: skip
     with _lock:
         if len(_points) >= _POINTS_MAX:

@@ -35,13 +35,15 @@ from ..web import fail, notice
 from . import bp, door, quality
 from .forms import build_form_class
 from .routes import (
-    ALWAYS_ALLOWED_FIELDS,
     OUTCOME_PAGES,
     _address_hash,
     _flags,
     _page_csrf,
     _require_open,
     _with_device_cookie,
+    allowed_fields,
+    asks_dossier,
+    dossier_code,
 )
 from .services import (
     FormContext,
@@ -211,7 +213,8 @@ def kiosk(code: str):
     form_class = build_form_class(questionnaire, units)
     config = current_app.config
     page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": url_for("collect.kiosk", code=code),
-            "draft_key": f"k-{code}", "drafts": False, "kiosk": True, "idle": config["KIOSK_IDLE_SECONDS"]}  # fmt: skip
+            "draft_key": f"k-{code}", "drafts": False, "kiosk": True, "idle": config["KIOSK_IDLE_SECONDS"],
+            "asks_dossier": asks_dossier(ctx)}  # fmt: skip
     if request.method == "GET":
         if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
             return _page(*notice("quota_full", 200))
@@ -219,15 +222,17 @@ def kiosk(code: str):
         form.submission_id.data = new_submission_token(config["SECRET_KEY"])
         return _with_device_cookie((_page(_render(page, form)), 200))
 
-    if set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
+    if set(request.form) - (form_class.names | allowed_fields(page)):
         fail("unknown_fields", 400)
     parsed = read_submission_token(config["SECRET_KEY"], request.form.get("submission_id", ""))
     if parsed is None:
         fail("bad_submission", 400)
     submission_id, shown_at = parsed
     form = form_class()
-    if not form.validate():
-        return _page(_render(page, form), 422)
+    valid = form.validate()
+    dossier, problem = dossier_code(page)
+    if not valid or problem:
+        return _page(_render(page, form, dossier_error=problem), 422)
     tablet = _kiosk(s, ctx.point, lock=True)  # one submission of this tablet at a time
     now = clock()
     replay = s.scalar(select(Response.id).where(Response.submission_id == submission_id)) is not None
@@ -243,7 +248,7 @@ def kiosk(code: str):
         flags.insert(len([f for f in flags if f in ("too_fast", "straight_lining")]), "burst")
     device = quality.keyed_hash(quality.campaign_key(config["SECRET_KEY"], ctx.campaign.id), "kiosk", str(tablet.id))
     outcome = store_response(s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device,
-                             address_hash=_address_hash(ctx.campaign.id))  # fmt: skip
+                             address_hash=_address_hash(ctx.campaign.id), dossier=dossier)  # fmt: skip
     if outcome is Outcome.STORED:
         s.commit()
     else:

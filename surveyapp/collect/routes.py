@@ -17,9 +17,11 @@ from questionnaires.model import DEFAULT_LANGUAGE
 
 from .. import anonymity, csrf, ratelimit
 from ..db import db, session
+from ..messages import FIELD_ERRORS
 from ..models import Campaign, CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
 from . import bp, door, quality, screens
+from . import dossier as dossiers
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
 from .forms import build_form_class, quick_check, rows_of
 from .services import (
@@ -43,6 +45,7 @@ ALWAYS_ALLOWED_FIELDS = {"csrf_token", "submission_id", "intent", "screen", "got
 DEVICE_COOKIE = door.DEVICE_COOKIE
 DEVICE_COOKIE_AGE = 365 * 24 * 3600
 OUTCOME_PAGES = {
+    Outcome.DOSSIER_USED: ("dossier_used", 409),
     Outcome.QUOTA_FULL: ("quota_full", 409),
     Outcome.CONFLICT: ("submission_conflict", 409),
     Outcome.ALREADY_USED: ("already_answered", 409),
@@ -185,7 +188,7 @@ def _answer_counter(point: CounterPoint, code: str):
         if point.quota_full:
             return None
         page = {"ctx": point, "questionnaire": point.questionnaire, "units": {}, "action": action, "draft_key": code,
-                "drafts": False}  # fmt: skip
+                "drafts": False, "asks_dossier": False}  # fmt: skip
         return _fresh_form(_blank_page(_blank_key(page, point.content_hash), page, form_class), secret)
 
     engine = db.autocommit_engine
@@ -281,7 +284,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     form_class = build_form_class(questionnaire, units)
     secret = current_app.config["SECRET_KEY"]
     page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": action, "draft_key": draft_key,
-            "drafts": drafts}  # fmt: skip
+            "drafts": drafts, "asks_dossier": asks_dossier(ctx)}  # fmt: skip
 
     paged = screens.is_paged(drafts, units)
     if request.method == "GET":
@@ -296,7 +299,7 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
             return _render(page, form, 200, saved_at=draft.saved_at)
         return _fresh_form(_blank_page(_blank_key(page, ctx.version.content_hash), page, form_class), secret)
 
-    if set(request.form) - (form_class.names | ALWAYS_ALLOWED_FIELDS):
+    if set(request.form) - (form_class.names | allowed_fields(page)):
         fail("unknown_fields", 400)
     token = request.form.get("submission_id", "")
     parsed = read_submission_token(secret, token)
@@ -310,12 +313,35 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
         return _save_draft(s, ctx, page, form_class, token)
 
     form = form_class()
-    if not form.validate():
-        return _render(page, form, 422)
-    return _store(s, page, form, submission_id, shown_at, language)
+    valid = form.validate()
+    code, problem = dossier_code(page)
+    if not valid or problem:
+        return _render(page, form, 422, dossier_error=problem)
+    return _store(s, page, form, submission_id, shown_at, language, code)
 
 
-def _store(s, page: dict, form, submission_id: str, shown_at, language: str):
+def asks_dossier(ctx) -> bool:
+    """The form asks the receipt's dossier code: groups that ask it, at the counter or on a slip."""
+    return bool(getattr(ctx.group, "asks_dossier", False)) and ctx.channel in (Channel.COUNTER, Channel.SLIP)
+
+
+def allowed_fields(page: dict) -> set[str]:
+    return ALWAYS_ALLOWED_FIELDS | ({dossiers.FIELD} if page.get("asks_dossier") else set())
+
+
+def dossier_code(page: dict) -> tuple[str | None, str | None]:
+    """(the posted dossier code, normalised, or None; the Vietnamese message when it is missing
+    or cannot be one). Never logged, never stored: only its keyed hash is (collect/dossier.py)."""
+    if not page.get("asks_dossier"):
+        return None, None
+    typed = request.form.get(dossiers.FIELD, "")
+    code = dossiers.normalise(typed)
+    if code is not None:
+        return code, None
+    return None, FIELD_ERRORS["dossier_missing" if not typed.strip() else "dossier_malformed"]
+
+
+def _store(s, page: dict, form, submission_id: str, shown_at, language: str, code: str | None = None):
     """A validated form stored (or refused: quota full, a conflict, already answered)."""
     ctx = page["ctx"]
     rows = form.answer_rows(ctx.unit.id)
@@ -330,7 +356,7 @@ def _store(s, page: dict, form, submission_id: str, shown_at, language: str):
     )  # fmt: skip
     outcome = store_response(
         s, ctx, submission_id, shown_at, rows, flags=flags, device_hash=device_hash, address_hash=address_hash,
-        language=language,
+        language=language, dossier=code,
     )  # fmt: skip
     if outcome is Outcome.STORED:
         s.commit()
@@ -479,7 +505,7 @@ def _blank_key(page: dict, content_hash: str) -> tuple:
     rated = tuple((qid, tuple((u.id, u.name) for u in units)) for qid, units in sorted(page["units"].items()))
     return (page["action"], content_hash, page["questionnaire"].language, ctx.unit.id, ctx.unit.name,
             ctx.campaign.anonymous, ctx.channel, page["drafts"], rated, ctx.campaign.issuer_text,
-            ctx.campaign.emblem_hash)  # fmt: skip
+            ctx.campaign.emblem_hash, page.get("asks_dossier", False))  # fmt: skip
 
 
 def _blank_page(key: tuple, page: dict, form_class) -> str:

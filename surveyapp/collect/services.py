@@ -41,6 +41,7 @@ from ..models import (
     Unit,
 )
 from ..tree import descendants
+from . import dossier as dossiers
 from .quality import ADDRESS_WINDOW
 from .rows import AnswerRow
 
@@ -167,6 +168,7 @@ class Outcome(Enum):
     QUOTA_FULL = "quota_full"
     ALREADY_USED = "already_used"  #: a single-use invitation or slip that has answered already
     DUPLICATE_PAPER = "duplicate_paper"  #: this paper form number was keyed in already
+    DOSSIER_USED = "dossier_used"  #: the dossier (mã hồ sơ) has its answer already
 
 
 def answers_hash(rows: list[AnswerRow]) -> str:
@@ -219,6 +221,7 @@ def store_response(
     device_hash: str | None = None,
     address_hash: str | None = None,
     language: str = DEFAULT_LANGUAGE,
+    dossier: str | None = None,
 ) -> Outcome:
     """Store one response and its answers exactly once; the caller commits on ``STORED``.
 
@@ -278,6 +281,9 @@ def store_response(
     if ctx.slip is not None and not _claim(s, Slip, ctx.slip.id):
         s.rollback()
         return Outcome.ALREADY_USED
+    if dossier is not None and not dossiers.claim(s, ctx.campaign, ctx.group, dossier):
+        s.rollback()
+        return Outcome.DOSSIER_USED
 
     stop = ctx.campaign.quota_full_policy == QuotaFullPolicy.STOP and not accept_over_quota
     # on the table, not the entity: counting a response is not a change to the quota's settings,

@@ -342,3 +342,54 @@ def qr_slip(code: str):
     if session().scalar(select(Slip.id).where(Slip.code == code)) is None:
         abort(404)
     return HttpResponse(qr.svg(slip_url(code)), mimetype="image/svg+xml")
+
+
+DOSSIER_ALIASES = ("mã hồ sơ", "ma ho so", "số hồ sơ", "so ho so", "mã", "dossier")
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/ho-so", methods=["GET", "POST"])
+@staff_required()
+def dossiers_page(key: str, group_code: str):
+    """One answer per dossier: ask the receipt's code on the form; match a unit's list of dossiers
+    for coverage (the list is read in memory, never stored); destroy the key after closing."""
+    from sampling.errors import FrameError
+    from sampling.frames import find_column, read_table
+
+    from ..collect import dossier as dossiers
+
+    campaign, group = _group(key, group_code)
+    s = session()
+    found = None
+    if request.method == "POST":
+        intent = request.form.get("intent")
+        if intent in ("on", "off"):
+            dossiers.enable(s, group, intent == "on")
+            record(
+                s, "dossiers.asked" if intent == "on" else "dossiers.not_asked", f"group:{campaign.key}/{group.code}"
+            )
+            s.commit()
+            said = "Phiếu sẽ hỏi mã hồ sơ: mỗi hồ sơ một phiếu." if intent == "on" else "Phiếu không hỏi mã hồ sơ nữa."
+            flash(said, "ok")
+            return redirect(url_for("invitations.dossiers_page", key=key, group_code=group_code), 303)
+        if intent == "destroy":
+            if not dossiers.destroy_key(s, campaign):
+                flash("Chỉ huỷ được khoá khi đợt khảo sát đã đóng.", "error")
+            else:
+                record(s, "dossiers.key_destroyed", f"campaign:{campaign.key}")
+                s.commit()
+                flash("Đã huỷ khoá mã hồ sơ: từ nay không ai đối chiếu được phiếu với hồ sơ.", "ok")
+            return redirect(url_for("invitations.dossiers_page", key=key, group_code=group_code), 303)
+        upload = request.files.get("list")
+        if intent == "coverage" and upload is not None and upload.filename:
+            try:
+                rows = read_table(upload.read(), upload.filename, 5 * 1024 * 1024)
+                at = find_column([h.strip() for h in rows[0]], None, DOSSIER_ALIASES, "mã hồ sơ", upload.filename)
+                codes = [r[at] if at < len(r) else "" for r in rows[1:]]
+                listed, answered, unreadable = dossiers.coverage(s, campaign, group, codes)
+                found = {"file": upload.filename, "listed": listed, "answered": answered, "unreadable": unreadable}
+            except FrameError as exc:
+                flash(str(exc), "error")
+        else:
+            flash("Vui lòng chọn tệp danh sách hồ sơ (CSV hoặc Excel) có cột “Mã hồ sơ”.", "error")
+    return render_template("invitations/dossiers.html", campaign=campaign, group=group, found=found,
+                           destroyed=campaign.dossier_key_destroyed_at)  # fmt: skip
