@@ -236,3 +236,36 @@ def test_the_dossier_field_on_a_phone_and_the_office_page_on_a_desktop(browser, 
     office.screenshot(path=str(ARTIFACTS / "dossier-office-1366.png"), full_page=True)
     no_axe_violations(office)
     desk.close()
+
+
+def test_the_counters_tablet_asks_the_dossier_too(app, client, asking, dbs, monkeypatch):
+    """On the shared tablet (/k/…) the same rule holds: one answer per dossier."""
+    from datetime import UTC, datetime, timedelta
+
+    from werkzeug.security import generate_password_hash
+
+    from surveyapp.collect import kiosk as kiosk_mode
+    from surveyapp.models import Role, User
+
+    from .test_kiosk import _pair
+
+    unit = dbs.scalars(select(Unit).where(Unit.code == "HDG-NGG-02")).one()
+    dbs.add(User(username="canboxa", password_hash=generate_password_hash("mat-khau-dai-1"), role=Role.UNIT_OFFICER,
+                 unit_id=unit.id))  # fmt: skip
+    dbs.commit()
+    point = _point(dbs)
+    _pair(app, client, dbs, point)
+    before = _count(dbs, Response)
+    now = [datetime.now(UTC)]
+    monkeypatch.setattr(kiosk_mode, "clock", lambda: now[0])
+    form = client.get(f"/k/{point.code}")
+    assert 'name="dossier"' in form.text and "data-kiosk" in form.text
+    data = {**hidden_fields(form.text), **valid_answers()}
+    missing = client.post(f"/k/{point.code}", data=data)
+    assert missing.status_code == 422 and "Vui lòng nhập mã hồ sơ" in missing.text
+    assert client.post(f"/k/{point.code}", data={**data, "dossier": CODE}).status_code == 200
+    now[0] += timedelta(minutes=2)
+    form = client.get(f"/k/{point.code}")
+    again = client.post(f"/k/{point.code}", data={**hidden_fields(form.text), **valid_answers(), "dossier": CODE})
+    assert again.status_code == 409 and "Hồ sơ này đã có phiếu" in again.text
+    assert _count(dbs, Response) == before + 1 and _count(dbs, DossierClaim) == 1
