@@ -206,6 +206,7 @@ def test_the_dossier_field_on_a_phone_and_the_office_page_on_a_desktop(browser, 
 
     from .conftest import ARTIFACTS
     from .test_browser import PHONE, _answer_everything, no_axe_violations
+    from .test_every_page import _sign_in
 
     ARTIFACTS.mkdir(exist_ok=True)
     point = _point(dbs)
@@ -226,11 +227,7 @@ def test_the_dossier_field_on_a_phone_and_the_office_page_on_a_desktop(browser, 
     phone.close()
 
     desk = browser.new_context(viewport={"width": 1366, "height": 900})
-    office = desk.new_page()
-    office.goto(f"{live_server}/login")
-    office.fill('input[name="username"]', demo.admin_username)
-    office.fill('input[name="password"]', demo.admin_password)
-    office.click("button.btn")
+    office = _sign_in(desk, live_server, demo.admin_username, demo.admin_password)
     office.goto(f"{live_server}/admin/c/{KEY}/g/citizen/ho-so")
     expect(office.get_by_role("heading", name="Mỗi hồ sơ một phiếu")).to_be_visible()
     office.screenshot(path=str(ARTIFACTS / "dossier-office-1366.png"), full_page=True)

@@ -14,6 +14,7 @@ from surveyapp.models import CollectionPoint, Response, Unit
 
 from .conftest import ARTIFACTS
 from .test_browser import _answer_everything, browser, no_axe_violations  # noqa: F401 (the fixture)
+from .test_every_page import _sign_in
 
 TABLET = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
@@ -34,11 +35,7 @@ def test_a_kiosk_serves_one_citizen_after_another_and_forgets_the_abandoned(brow
 
     # the officer, at their desk, makes a pairing code
     office = browser.new_context(viewport=DESKTOP)
-    desk = office.new_page()
-    desk.goto(f"{live_server}/login")
-    desk.fill('input[name="username"]', demo.admin_username)
-    desk.fill('input[name="password"]', demo.admin_password)
-    desk.click("button.btn")
+    desk = _sign_in(office, live_server, demo.admin_username, demo.admin_password)
     desk.goto(f"{live_server}/admin/p/{point.code}/kiosk")
     desk.get_by_role("button", name="Tạo mã ghép nối").click()
     shown = desk.locator(".pairing-code strong")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import Response as HttpResponse
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import qr
@@ -10,7 +10,7 @@ from ..db import session
 from ..lookups import campaign_or_404
 from ..models import Campaign, CampaignStatus, CollectionPoint, Kiosk, Role
 from . import bp
-from .services import form_url, point_links, progress
+from .services import form_url, kiosk_url, point_links, progress
 
 QR_CACHE = "public, max-age=86400"
 
@@ -120,12 +120,8 @@ def kiosks(code: str):
     return render_template(
         "campaigns/kiosks.html", point=point, campaign=point.group.campaign, kiosks=kiosk_mode.kiosks_of(s, point),
         pairing=shown, minutes=kiosk_mode.PAIRING_MINUTES, state_of=kiosk_mode.state_of,
-        kiosk_url=config_url(url_for("collect.kiosk", code=code)),
+        kiosk_url=kiosk_url(code),
     )  # fmt: skip
-
-
-def config_url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"] + path
 
 
 def _point_url(code: str) -> str:

@@ -43,6 +43,11 @@ def form_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/f/{code}"
 
 
+def kiosk_url(code: str) -> str:
+    """The address a counter's tablet opens for the point ``code`` (collect/kiosk.py)."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/k/{code}"
+
+
 def qr_png_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/qr/{code}.png"
 
