@@ -49,6 +49,12 @@ MESSAGES: dict[str, str] = {
     "bad_language": "mã ngôn ngữ “{value}” không hợp lệ (ví dụ: km, en; tiếng Việt là ngôn ngữ chính, không khai báo)",
     "bad_yesno": "nhãn có/không của ngôn ngữ “{value}” phải là hai nhãn, ví dụ [Có, Không]",
     "bad_scale_translation": "bản dịch thang đo “{scale}” sang “{value}” phải có đúng {levels} mức",
+    "quick_shape": "mục đánh giá nhanh (quick) phải là danh sách từ 1 đến {most} mã câu hỏi",
+    "quick_unknown": "đánh giá nhanh (quick) nêu câu “{value}” không có trong phiếu (hoặc nằm trong câu "
+    "“đánh giá từng đơn vị”)",
+    "quick_not_faces": "câu hỏi đánh giá nhanh phải là câu thang đo đúng {levels} mức (năm mặt cười)",
+    "quick_conditional": "câu hỏi đánh giá nhanh được hỏi đầu tiên nên không thể có điều kiện hiển thị (show_if)",
+    "quick_repeated": "mỗi câu chỉ được nêu một lần trong đánh giá nhanh (quick)",
     "bad_criterion": "mã tiêu chí “{value}” không hợp lệ (dạng số cách nhau bởi dấu chấm, ví dụ 8.1.3)",
 }
 

@@ -37,7 +37,9 @@ from .model import (
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CRITERION_PATTERN = re.compile(r"^\d+(\.\d+)*$")
-TOP_KEYS = ("id", "version", "title", "intro", "languages", "aspects", "scales", "yesno", "sections")
+TOP_KEYS = ("id", "version", "title", "intro", "languages", "aspects", "scales", "yesno", "quick", "sections")
+#: how many questions the one-tap rating may ask, and how many faces each has
+QUICK_MAX, QUICK_LEVELS = 2, 5
 #: keys that may carry a translation as ``key::<language>`` (title::km, label::en …)
 TRANSLATABLE = frozenset({"title", "intro", "label", "help", "scales", "yesno"})
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
@@ -249,6 +251,7 @@ class _Validator:
         self.read_yesno(data)
         self.declared = _declared_ids(data)
         sections = self.read_sections(data)
+        quick = self.read_quick(data, sections)
         if self.problems:
             raise DefinitionError(self.problems)
         return Questionnaire(
@@ -262,7 +265,33 @@ class _Validator:
             content_hash=content_hash(data),
             languages=dict(self.languages),
             language=self.language,
+            quick=quick,
         )
+
+    def read_quick(self, data: _LineDict, sections: list[Section]) -> tuple[str, ...]:
+        """``quick``: one or two top-level five-level scale questions, asked first as faces."""
+        if "quick" not in data:
+            return ()
+        ids = data.get("quick")
+        if not (isinstance(ids, list) and 1 <= len(ids) <= QUICK_MAX and all(isinstance(i, str) for i in ids)):
+            self.problem("quick_shape", data.line, most=QUICK_MAX)
+            return ()
+        top = {q.id: q for s in sections for q in s.questions}
+        for qid in ids:
+            question = top.get(qid)
+            if question is None:
+                self.problem("quick_unknown", data.line, value=qid)
+            elif (
+                question.type is not QuestionType.SCALE
+                or question.scale is None
+                or len(question.scale.labels) != QUICK_LEVELS
+            ):
+                self.problem("quick_not_faces", question.line, qid, levels=QUICK_LEVELS)
+            elif question.conditions:
+                self.problem("quick_conditional", question.line, qid)
+        if len(set(ids)) != len(ids):
+            self.problem("quick_repeated", data.line)
+        return tuple(ids)
 
     def read_languages(self, data: _LineDict) -> None:
         languages = data.get("languages") or {}

@@ -139,6 +139,9 @@ class Questionnaire:
     #: every language the questionnaire can be answered in, Vietnamese first: code -> name
     languages: dict[str, str] = field(default_factory=lambda: {DEFAULT_LANGUAGE: DEFAULT_LANGUAGE_NAME})
     language: str = DEFAULT_LANGUAGE  #: the language of the texts of this copy
+    #: the one-tap rating (issue 22): ids of one or two five-level scale questions asked first, as
+    #: five faces, on a counter's poster and tablet; the rest of the questionnaire is "tell us more"
+    quick: tuple[str, ...] = ()
     _index: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +156,19 @@ class Questionnaire:
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._index
+
+    def quick_questions(self) -> list[Question]:
+        """The questions of the one-tap rating, in the order of ``quick``."""
+        return [self._index[qid] for qid in self.quick]
+
+    @cached_property
+    def quick_part(self) -> Questionnaire:
+        """The one-tap rating alone, as a questionnaire of one section (its form validates only
+        these questions; the content hash tells its form apart from the whole questionnaire's)."""
+        section = Section("quick", self.title, tuple(self.quick_questions()))
+        return Questionnaire(self.code, self.version, self.title, self.intro, self.aspects, (section,),
+                             self.source_file, f"{self.content_hash}:quick", self.languages, self.language,
+                             quick=self.quick, _index={})  # fmt: skip
 
     def top_questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]

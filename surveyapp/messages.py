@@ -86,6 +86,11 @@ PAGES: dict[str, tuple[str, str]] = {
         "Mỗi hồ sơ chỉ được trả lời một phiếu và mã hồ sơ này đã có phiếu, nên phiếu vừa gửi không được ghi "
         "nhận. Cảm ơn ông/bà. Nếu ông/bà chưa trả lời lần nào, vui lòng kiểm tra lại mã hồ sơ trên giấy hẹn.",
     ),
+    "more_expired": (
+        "Đã hết thời gian góp ý thêm",
+        "Đánh giá của ông/bà đã được ghi nhận. Phần góp ý thêm chỉ mở trong 30 phút sau khi đánh giá và chỉ "
+        "trên chính thiết bị đã đánh giá, nên lần này không ghi nhận thêm. Cảm ơn ông/bà.",
+    ),
     "kiosk_unpaired": (
         "Máy tính bảng chưa được ghép nối",
         "Phiếu chưa được ghi nhận vì máy này chưa được cán bộ ghép nối với nơi làm thủ tục. "

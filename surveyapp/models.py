@@ -401,6 +401,9 @@ class Response(Base):
     address_hash: Mapped[str | None] = mapped_column(String(64))
     #: the language the respondent answered in (the questionnaire's languages; "vi" by default)
     language: Mapped[str] = mapped_column(String(16), default="vi", server_default="vi")
+    #: a one-tap rating the citizen went on to complete ("tell us more", issue 22): its further
+    #: answers were added, once (the flag is the gate two racing posts go through)
+    more_added: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: why an administrator excluded or kept a flagged response
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -32,7 +32,7 @@ from .. import csrf, ratelimit
 from ..db import session
 from ..models import CollectionPoint, CounterAccess, Kiosk, Response
 from ..web import fail, notice
-from . import bp, door, quality
+from . import bp, door, quality, quick
 from .forms import build_form_class
 from .routes import (
     OUTCOME_PAGES,
@@ -44,6 +44,8 @@ from .routes import (
     allowed_fields,
     asks_dossier,
     dossier_code,
+    quick_thanks,
+    tell_more,
 )
 from .services import (
     FormContext,
@@ -215,6 +217,12 @@ def kiosk(code: str):
     page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": url_for("collect.kiosk", code=code),
             "draft_key": f"k-{code}", "drafts": False, "kiosk": True, "idle": config["KIOSK_IDLE_SECONDS"],
             "asks_dossier": asks_dossier(ctx)}  # fmt: skip
+    thanks = {"kiosk": True, "home": page["action"], "seconds": THANKS_SECONDS}
+    rating = quick.asks_quick(ctx, questionnaire)  # the one-tap rating first (quick.py)
+    if rating and request.method == "POST" and quick.FIELD in request.form:
+        return _page(*tell_more(s, page, form_class, **thanks))
+    if rating and (request.method == "GET" or request.form.get("intent") == "quick"):
+        form_class, page["rating"] = quick.form_class_of(questionnaire), True
     if request.method == "GET":
         if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
             return _page(*notice("quota_full", 200))
@@ -254,8 +262,10 @@ def kiosk(code: str):
     else:
         s.rollback()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
+        if page.get("rating"):
+            return _page(*quick_thanks(page, submission_id, **thanks))
         html = render_template("collect/thanks.html", ctx=ctx, code=f"k-{code}", submission_id=submission_id,
-                               kiosk=True, home=page["action"], seconds=THANKS_SECONDS)  # fmt: skip
+                               **thanks)  # fmt: skip
         return _page(html)
     return _page(*notice(*OUTCOME_PAGES[outcome]))
 
@@ -316,6 +326,8 @@ def kiosk_icon(size: int):
 
 
 def _render(page: dict, form, **extra) -> str:
+    if page.get("rating"):
+        return quick.render(page, form, _page_csrf(), **extra)[0]
     return render_template("collect/form.html", form=form, errors=getattr(form, "error_count", 0),
                            csrf_token=_page_csrf(), **page, **extra)  # fmt: skip
 

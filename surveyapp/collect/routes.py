@@ -20,7 +20,7 @@ from ..db import db, session
 from ..messages import FIELD_ERRORS
 from ..models import Campaign, CampaignStatus, Channel, CounterAccess, InvitationDraft, utcnow
 from ..web import fail, notice
-from . import bp, door, quality, screens
+from . import bp, door, quality, quick, screens
 from . import dossier as dossiers
 from .fast import CounterPoint, can_store_in_one_statement, counter_point, store_counter_response
 from .forms import build_form_class, quick_check, rows_of
@@ -115,7 +115,7 @@ def emblem(key: str, digest: str):
 @_limits
 def answer(code: str):
     point = counter_point(session, code)  # a poster seen a moment ago opens no database session
-    if point is not None and point.takes_answers and "lang" not in request.args:
+    if point is not None and point.takes_answers and "lang" not in request.args and not point.questionnaire.quick:
         done = _answer_counter(point, code)
         if done is not None:
             return done
@@ -286,6 +286,10 @@ def _handle(ctx: FormContext, action: str, draft_key: str, drafts: bool = False)
     page = {"ctx": ctx, "questionnaire": questionnaire, "units": units, "action": action, "draft_key": draft_key,
             "drafts": drafts, "asks_dossier": asks_dossier(ctx)}  # fmt: skip
 
+    if quick.asks_quick(ctx, questionnaire):
+        done = _quick(s, page, form_class, secret, language, _with_device_cookie)
+        if done is not None:
+            return done
     paged = screens.is_paged(drafts, units)
     if request.method == "GET":
         if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
@@ -361,8 +365,79 @@ def _store(s, page: dict, form, submission_id: str, shown_at, language: str, cod
     if outcome is Outcome.STORED:
         s.commit()
     if outcome in (Outcome.STORED, Outcome.REPLAYED):
+        if page.get("rating"):
+            return quick_thanks(page, submission_id)
         return _thanks(ctx, page["draft_key"], submission_id)
     return notice(*OUTCOME_PAGES[outcome])
+
+
+# -- the one-tap rating (quick.py) ------------------------------------------------------------------
+def _quick(s, page: dict, full_class, secret: str, language: str, wrap):
+    """A counter form opening with the one-tap rating: the rating page, the rating sent, or its
+    "tell us more"; None for a whole form posted as such (the general path stores it).
+    ``wrap`` makes a response of (body, status): the device cookie, and no-store on a tablet."""
+    ctx, questionnaire = page["ctx"], page["questionnaire"]
+    rating_class = quick.form_class_of(questionnaire)
+    if request.method == "GET":
+        if quota_is_full(s, ctx.campaign, ctx.group.id, ctx.unit.id):
+            return wrap(notice("quota_full", 200))
+        form = rating_class(formdata=None)
+        form.submission_id.data = new_submission_token(secret)
+        return wrap(quick.render(page, form, _page_csrf()))
+    if quick.FIELD in request.form:
+        return wrap(tell_more(s, page, full_class))
+    if request.form.get("intent") != "quick":
+        return None
+    if set(request.form) - (rating_class.names | allowed_fields(page)):
+        fail("unknown_fields", 400)
+    parsed = read_submission_token(secret, request.form.get("submission_id", ""))
+    if parsed is None:
+        fail("bad_submission", 400)
+    form = rating_class()
+    valid = form.validate()
+    code, problem = dossier_code(page)
+    if not valid or problem:
+        return wrap(quick.render(page, form, _page_csrf(), 422, dossier_error=problem))
+    submission_id, shown_at = parsed
+    return wrap(_store(s, page | {"rating": True}, form, submission_id, shown_at, language, code))
+
+
+def quick_thanks(page: dict, submission_id: str, **extra):
+    """The thank-you page of a rating, with "Góp ý thêm" (its signed value bound to this phone)."""
+    html = render_template("collect/thanks.html", ctx=page["ctx"], code=page["draft_key"], submission_id=submission_id,
+                           more=quick.more_token(submission_id), action=page["action"], csrf_token=_page_csrf(),
+                           **extra)  # fmt: skip
+    return html, 200
+
+
+def tell_more(s, page: dict, full_class, **thanks):
+    """ "Góp ý thêm": the whole form with the rating filled in (``more_open``), or its answers
+    added to the rating's response, once (``more_send``)."""
+    ctx, questionnaire = page["ctx"], page["questionnaire"]
+    if set(request.form) - (full_class.names | ALWAYS_ALLOWED_FIELDS | {quick.FIELD}):
+        fail("unknown_fields", 400)
+    token = request.form.get(quick.FIELD, "")
+    submission_id = quick.read_more_token(token)
+    if submission_id is None:
+        fail("more_expired", 410)
+    response = quick.rated(s, ctx, submission_id)
+    if response is None:
+        fail("more_expired", 410)
+    if response.more_added:  # a second tap on "Gửi phiếu": thanked again
+        return _thanks(ctx, page["draft_key"], submission_id)
+    more_page = page | {"more": token, "asks_dossier": False, "draft_key": f"{page['draft_key']}.more"}
+    rating = quick.rating_data(s, response, questionnaire)
+    if request.form.get("intent") == quick.OPEN:
+        form = full_class(formdata=rating)
+        form.submission_id.data = submission_id
+        return _render(more_page, form, 200)
+    form = full_class(formdata=quick.merged(request.form, rating, questionnaire))
+    form.submission_id.data = submission_id
+    if not form.validate():
+        return _render(more_page, form, 422)
+    if quick.add_more(s, response, form.answer_rows(ctx.unit.id), questionnaire):
+        s.commit()
+    return _thanks_page(ctx, page["draft_key"], submission_id, **thanks)
 
 
 # -- one screen at a time ---------------------------------------------------------------------------
@@ -521,6 +596,12 @@ def _blank_page(key: tuple, page: dict, form_class) -> str:
 
 
 _THANKS_PAGES: dict[tuple, str] = {}
+
+
+def _thanks_page(ctx, code: str, submission_id: str, **extra):
+    if extra:  # the tablet's, which goes back to a blank form by itself
+        return render_template("collect/thanks.html", ctx=ctx, code=code, submission_id=submission_id, **extra), 200
+    return _thanks(ctx, code, submission_id)
 
 
 def _thanks(ctx, code: str, submission_id: str):

@@ -42,10 +42,11 @@
       q.classList.toggle("hid", !on);
       if (!on) return;
       shown++;
-      q.querySelector(".n").textContent = ++n + ".";
+      var number = q.querySelector(".n");
+      if (number) number.textContent = ++n + ".";
       if (values(q.id.slice(2)).length) answered++;
     });
-    if (paged) return;
+    if (paged || !fill) return;
     fill.style.width = (shown ? 100 * answered / shown : 0) + "%";
     count.textContent = "Đã trả lời " + answered + "/" + shown;
   }
@@ -85,7 +86,14 @@
   if (firstError) firstError.scrollIntoView();
   else if (told) { told.scrollIntoView({ block: "center" }); told.focus && told.focus({ preventScroll: true }); }
   else if (paged) window.scrollTo(0, 0);
-  form.addEventListener("change", function () { update(); save(); });
+  form.addEventListener("change", function () { update(); save(); tapped(); });
+  function tapped() {  // the one-tap rating: the last face chosen sends it (not where a code is to type)
+    if (form.dataset.quick === undefined || form.dataset.wait !== undefined || sending) return;
+    var all = Array.prototype.every.call(qs, function (q) { return q.querySelector("input:checked"); });
+    if (!all) return;
+    var button = form.querySelector("button.send");
+    if (form.requestSubmit) form.requestSubmit(button); else button.click();
+  }
   form.addEventListener("input", function () { update(); save(); });
   form.addEventListener("submit", function (ev) {
     if (!window.fetch || !window.URLSearchParams) return;
