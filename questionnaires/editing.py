@@ -327,6 +327,8 @@ class QuestionEdit:
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
     #: language -> the options' labels, in the order of ``options``
     option_translations: dict[str, list[str]] = field(default_factory=dict)
+    #: asked first at the counter as five faces (the one-tap rating: ``quick`` in FORMAT.md)
+    quick: bool = False
 
 
 def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
@@ -372,6 +374,24 @@ def update_question(doc: Document, qid: str, edit: QuestionEdit) -> None:
     if "options" in new:
         new["options"] = _options(edit.options, edit.option_translations)
     found.container[found.index] = new
+    set_quick(doc, qid, edit.quick and edit.qtype == QuestionType.SCALE)
+
+
+def set_quick(doc: Document, qid: str, on: bool) -> None:
+    """``qid`` in the one-tap rating or not (the loader refuses a third one, or one that is not
+    a five-level scale question asked unconditionally)."""
+    ids = [i for i in doc.get("quick") or [] if i != qid]
+    if on:
+        ids.append(qid)
+    order = [q.get("id") for _section, parent, q in questions_in_order(doc) if parent is None]
+    ids.sort(key=lambda i: order.index(i) if i in order else len(order))  # asked in the form's order
+    if ids:
+        sections = doc.pop("sections", None)  # written where FORMAT.md puts it: before the sections
+        doc["quick"] = ids
+        if sections is not None:
+            doc["sections"] = sections
+    else:
+        doc.pop("quick", None)
 
 
 def _options(pairs: list[tuple[str, str]], translations: dict[str, list[str]] | None = None) -> list[dict]:
@@ -476,6 +496,7 @@ def delete_question(doc: Document, qid: str) -> None:
     if found is None:
         raise KeyError(qid)
     found.container.pop(found.index)
+    set_quick(doc, qid, False)
 
 
 def is_identifier(value: str) -> bool:

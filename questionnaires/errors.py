@@ -49,7 +49,7 @@ MESSAGES: dict[str, str] = {
     "bad_language": "mã ngôn ngữ “{value}” không hợp lệ (ví dụ: km, en; tiếng Việt là ngôn ngữ chính, không khai báo)",
     "bad_yesno": "nhãn có/không của ngôn ngữ “{value}” phải là hai nhãn, ví dụ [Có, Không]",
     "bad_scale_translation": "bản dịch thang đo “{scale}” sang “{value}” phải có đúng {levels} mức",
-    "quick_shape": "mục đánh giá nhanh (quick) phải là danh sách từ 1 đến {most} mã câu hỏi",
+    "quick_shape": "đánh giá nhanh bằng mặt cười hỏi 1 hoặc {most} câu, không hơn (mục quick: danh sách mã câu hỏi)",
     "quick_unknown": "đánh giá nhanh (quick) nêu câu “{value}” không có trong phiếu (hoặc nằm trong câu "
     "“đánh giá từng đơn vị”)",
     "quick_not_faces": "câu hỏi đánh giá nhanh phải là câu thang đo đúng {levels} mức (năm mặt cười)",

@@ -291,7 +291,8 @@ class _Validator:
                 self.problem("quick_conditional", question.line, qid)
         if len(set(ids)) != len(ids):
             self.problem("quick_repeated", data.line)
-        return tuple(ids)
+        order = list(top)
+        return tuple(sorted(ids, key=lambda qid: order.index(qid) if qid in top else len(order)))  # as in the form
 
     def read_languages(self, data: _LineDict) -> None:
         languages = data.get("languages") or {}

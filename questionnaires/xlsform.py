@@ -142,6 +142,8 @@ def write_xlsform(doc: dict) -> bytes:
                 labels = SATISFACTION_5.labels if name == SATISFACTION_5.name else (doc.get("scales") or {})[name]
                 row["type"] = f"select_one {name}"
                 row["aspect"] = q.get("aspect", "")
+                if q["id"] in (doc.get("quick") or []):  # the one-tap rating: ODK's "quick" appearance
+                    row["appearance"] = "quick"
                 add_list(name, [(i, label, None) for i, label in enumerate(labels, start=1)],
                          {lang: (doc.get(f"scales::{lang}") or {}).get(name) or [] for lang in languages})  # fmt: skip
             case "yesno":
@@ -296,6 +298,7 @@ class _Reader:
         self.translations: dict[str, str] = {}  # language code -> its column name (Khmer (km))
         self.scale_translations: dict[str, dict[str, list[str]]] = {}
         self.yesno_translations: dict[str, list[str]] = {}
+        self.quick: list[str] = []  # scale questions with the appearance "quick" (the one-tap rating)
 
     def bad(self, row: _Row | None, message: str) -> None:
         where = f"trang {row.sheet}, dòng {row.number}" if row else self.file
@@ -350,9 +353,11 @@ class _Reader:
             doc[f"scales::{code}"] = scales
         for code, labels in self.yesno_translations.items():
             doc[f"yesno::{code}"] = labels
+        if self.quick:
+            doc["quick"] = list(self.quick)
         doc["sections"] = sections
         # keep the documented key order (translations after what they translate)
-        order = ("id", "version", "title", "intro", "languages", "aspects", "scales", "sections")
+        order = ("id", "version", "title", "intro", "languages", "aspects", "scales", "quick", "sections")
         doc = {k: doc[k] for k in sorted(doc, key=lambda k: (order.index(k.split("::")[0]) if k.split("::")[0] in order
                                                                else 6, k))}  # fmt: skip
         if self.problems:
@@ -583,6 +588,8 @@ class _Reader:
                 else:
                     self.aspects[aspect] = aspect.replace("_", " ").capitalize()
             question["aspect"] = aspect
+            if "quick" in row.get("appearance").lower().split():
+                self.quick.append(question["id"])
             return "scale"
         mapping: dict[str, str] = {}
         options = []

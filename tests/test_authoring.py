@@ -361,3 +361,39 @@ def test_scale_and_yes_no_labels_are_translated_in_the_builder(admin, dbs):
         "scale::en::satisfaction5": "a\nb\nc\nd", "yesno::en": "Yes\nNo",
     })  # fmt: skip
     assert response.status_code == 422 and "phải có đúng 5 mức" in response.get_data(as_text=True)
+
+
+def test_the_one_tap_rating_is_ticked_in_the_builder(admin, dbs):
+    """An officer makes the one-tap rating by ticking "năm mặt cười" on scale questions; a third
+    one, or one on a scale that is not five levels, is refused with the reason; deleting a ticked
+    question takes it out of the rating."""
+    draft = _copy_citizen(admin, dbs)
+    scale = {"type": "scale", "required": "1", "scale": "satisfaction5"}
+    saved = _save_question(admin, draft, "overall_satisfaction", label="Nhìn chung, ông/bà hài lòng không?",
+                           aspect="overall", quick="1", **scale)  # fmt: skip
+    assert saved.status_code == 302
+    assert _save_question(admin, draft, "servant_polite", label="Công chức lịch sự", aspect="civil_servant",
+                          quick="1", **scale).status_code == 302  # fmt: skip
+    doc = _doc(dbs, draft)
+    assert doc["quick"] == ["servant_polite", "overall_satisfaction"]  # in the form's order
+    assert list(doc).index("quick") < list(doc).index("sections")
+    page = admin.get(f"/admin/questionnaires/d/{draft.code}?q=servant_polite").get_data(as_text=True)
+    assert re.search(r'name="quick" value="1" checked', page)
+
+    third = _save_question(admin, draft, "access_seating", label="Chỗ ngồi", aspect="access", quick="1", **scale)
+    assert third.status_code == 422 and "hỏi 1 hoặc 2 câu, không hơn" in third.get_data(as_text=True)
+    three = _save_question(admin, draft, "servant_polite", label="Công chức lịch sự", aspect="civil_servant",
+                           quick="1", type="scale", required="1", scale="__new__",
+                           scale_labels="Kém\nĐược\nTốt")  # fmt: skip
+    assert three.status_code == 422 and "đúng 5 mức" in three.get_data(as_text=True)
+    assert _doc(dbs, draft)["quick"] == ["servant_polite", "overall_satisfaction"]  # refused whole
+
+    # unticked, then the other deleted: no rating left
+    assert _save_question(admin, draft, "servant_polite", label="Công chức lịch sự", aspect="civil_servant",
+                          **scale).status_code == 302  # fmt: skip
+    assert _doc(dbs, draft)["quick"] == ["overall_satisfaction"]
+    token = _token(admin, f"/admin/questionnaires/d/{draft.code}")
+    deleted = admin.post(f"/admin/questionnaires/d/{draft.code}/q/overall_satisfaction",
+                         data={"csrf_token": token, "action": "delete"})  # fmt: skip
+    assert deleted.status_code == 302
+    assert "quick" not in _doc(dbs, draft)

@@ -19,7 +19,7 @@ from .conftest import csrf_token, hidden_fields
 from .helpers import valid_answers
 
 UNIT = "HDG-NGG-02"
-QUICK = ["overall_satisfaction", "servant_polite"]
+QUICK = ["servant_polite", "overall_satisfaction"]  #: in the form's order
 
 
 def quick_text(ids=QUICK) -> str:
@@ -84,7 +84,7 @@ def test_a_tap_stores_a_response_and_tell_us_more_adds_to_it_once(client, rating
     dbs.expire_all()
     assert dbs.scalar(select(func.count()).select_from(Response)) == before + 1
     response = dbs.scalars(select(Response).order_by(Response.id.desc())).first()
-    assert _answers(dbs, response.id) == {"overall_satisfaction": 5.0, "servant_polite": 4.0}
+    assert _answers(dbs, response.id) == {QUICK[0]: 5.0, QUICK[1]: 4.0}
     assert response.more_added is False and response.collection_point_id == point.id
 
     token = _more_value(thanks.text)
@@ -92,14 +92,14 @@ def test_a_tap_stores_a_response_and_tell_us_more_adds_to_it_once(client, rating
                                                    "intent": quick.OPEN})  # fmt: skip
     assert opened.status_code == 200 and 'name="q_procedure_field"' in opened.text
     # the rating is filled in as tapped
-    assert re.search(r'name="q_overall_satisfaction" value="5" checked', opened.text)
+    assert re.search(rf'name="q_{QUICK[0]}" value="5" checked', opened.text)
     answers = valid_answers(rating, level="2")
-    answers["q_overall_satisfaction"] = "1"  # a changed rating is not taken: the rating was sent
+    answers[f"q_{QUICK[0]}"] = "1"  # a changed rating is not taken: the rating was sent
     sent = client.post(f"/f/{point.code}", data={**hidden_fields(opened.text), "more": token, "intent": "submit",
                                                  **answers})  # fmt: skip
     assert sent.status_code == 200 and "Cảm ơn" in sent.text and "Góp ý thêm" not in sent.text
     stored = _answers(dbs, response.id)
-    assert stored["overall_satisfaction"] == 5.0 and stored["servant_polite"] == 4.0
+    assert stored[QUICK[0]] == 5.0 and stored[QUICK[1]] == 4.0
     assert stored["procedure_field"] == answers["q_procedure_field"] and stored["access_seating"] == 2.0
     assert len(stored) > 15
     assert dbs.scalar(select(func.count()).select_from(Response)) == before + 1  # still one response

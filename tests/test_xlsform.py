@@ -51,6 +51,22 @@ def test_builtin_round_trips_with_the_same_content_hash_and_pyxform_converts_it(
     assert back.content_hash == original.content_hash
 
 
+def test_the_one_tap_rating_round_trips_as_the_quick_appearance():
+    from .test_quick_rating import QUICK, quick_text
+
+    text = quick_text()
+    original = load_text(text, "citizen_quick.yaml")
+    data = write_xlsform(ed.load_document(text))
+    warnings: list[str] = []
+    assert "<h:html" in convert(data, warnings=warnings, file_type=".xlsx").xform and not warnings
+    rows = list(openpyxl.load_workbook(io.BytesIO(data))["survey"].values)
+    header = rows[0]
+    quick = [r[header.index("name")] for r in rows[1:] if r[header.index("appearance")] == "quick"]
+    assert sorted(quick) == sorted(QUICK)
+    back = load_text(ed.dump_document(read_xlsform(data, "citizen_quick.xlsx")), "citizen_quick.yaml")
+    assert back.quick == original.quick and back.content_hash == original.content_hash
+
+
 #: the way a KoboToolbox user writes a form: metadata rows, "begin group" with a space, labels in
 #: a language column, a note first, a 1–5 list for satisfaction, required as TRUE
 KOBO = _xlsx(

@@ -109,6 +109,7 @@ def parse_question(form: MultiDict, doc: ed.Document, qid: str | None) -> tuple[
                 elif "aspect" not in errors:
                     errors["aspect"] = FIELD_MESSAGES["aspect_empty"]
             edit.aspect = aspect or None
+            edit.quick = form.get("quick") == "1"
         case QuestionType.NUMBER:
             edit.minimum = parse_number(form.get("min"), errors, "min")
             edit.maximum = parse_number(form.get("max"), errors, "max")

@@ -253,6 +253,8 @@ def _builder(draft: QuestionnaireDraft, doc: ed.Document, *, selected: str | Non
     found = ed.find_question(doc, selected) if selected else None
     if found is not None and values is None:
         values = _question_values(found.question)
+        if selected in (doc.get("quick") or []):
+            values["quick"] = "1"
     targets = []
     if found is not None:
         parent_id = found.parent.get("id") if found.parent else None
