@@ -67,6 +67,18 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     page.click("#edit button[value=save]")
     expect(page.locator("text=Đã lưu câu hỏi.")).to_be_visible()
     scale_id = page.url.split("q=")[1].split("#")[0]
+
+    # the one-tap rating: the overall question asked first at the counter, as five faces
+    page.locator("#q-overall_satisfaction").get_by_role("link", name="Sửa").click()
+    quick = page.get_by_label("Hỏi trước tiên bằng năm mặt cười", exact=False)
+    quick.check()
+    page.click("#edit button[value=save]")
+    expect(page.locator("text=Đã lưu câu hỏi.")).to_be_visible()
+    expect(quick).to_be_checked()
+    page.locator("#edit fieldset.tblock[data-types=scale]").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "builder-quick-1366.png"))
+    no_axe_violations(page)
+    page.locator(f"#q-{scale_id}").get_by_role("link", name="Sửa").click()
     page.screenshot(path=str(ARTIFACTS / "builder-1366.png"), full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(ARTIFACTS / "builder-360.png"), full_page=True)
@@ -146,6 +158,11 @@ def test_officer_builds_publishes_and_a_phone_answers(browser, live_server, demo
     ).one()  # fmt: skip
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2).new_page()
     phone.goto(f"{live_server}/f/{point.code}")
+    # one tap on "Rất hài lòng" sends the rating; "Góp ý thêm" opens the rest
+    expect(phone.locator("label.face")).to_have_count(5)
+    phone.locator("label.face").nth(4).click()
+    phone.get_by_role("button", name="Góp ý thêm").click()
+    expect(phone.locator('input[name="q_on_time"]').first).to_be_visible()
     assert "Ông/bà đã phải đến cơ quan mấy lần cho thủ tục này?" in phone.content()
     assert not phone.is_visible(f"#f-q_{scale_id}")
     phone.check(f'input[name="q_{new_single}"][value="can_bo_gioi_thieu"]')

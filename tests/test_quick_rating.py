@@ -6,6 +6,7 @@ same response, once, from the same phone only. The Chromium views are in test_qu
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from surveyapp.campaigns.services import store_questionnaire
 from surveyapp.collect import fast, quick
 from surveyapp.models import Answer, CollectionPoint, RespondentGroup, Response, Unit
 
-from .conftest import csrf_token, hidden_fields
+from .conftest import PG_URL, csrf_token, hidden_fields
 from .helpers import valid_answers
 
 UNIT = "HDG-NGG-02"
@@ -160,3 +161,71 @@ def test_the_ratings_score_like_any_other_scale_item(app, rating, dbs, demo):
     # the criterion of the rated civil servant item (8.1.3) and of the overall question drew on them
     grew = {code for code, c in table.unit(UNIT).criteria.items() if c.n > criteria[code]}
     assert "8.1.3" in grew, grew
+
+
+@pytest.mark.skipif(
+    not PG_URL, reason="eight transactions racing need PostgreSQL: runs in the PostgreSQL pass of .ci/run"
+)
+def test_eight_racing_posts_of_tell_us_more_add_the_answers_once(app, client, rating, dbs):
+    point = _point(dbs)
+    thanks = _rate(client, point)
+    token = _more_value(thanks.text)
+    opened = client.post(f"/f/{point.code}", data={"csrf_token": csrf_token(thanks.text), "more": token,
+                                                   "intent": quick.OPEN})  # fmt: skip
+    data = {**hidden_fields(opened.text), "more": token, "intent": "submit", **valid_answers(rating, level="3")}
+    device = client.get_cookie("dv").value
+    tabs = []  # the same phone, eight tabs (or a retrying network)
+    for _ in range(8):
+        tab = app.test_client()
+        tab.set_cookie("dv", device)
+        tabs.append(tab)
+    start = threading.Barrier(len(tabs))
+    codes: list[int] = []
+
+    def post(tab):
+        start.wait()
+        codes.append(tab.post(f"/f/{point.code}", data=data).status_code)
+
+    threads = [threading.Thread(target=post, args=(tab,)) for tab in tabs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert codes == [200] * 8, codes
+    response = dbs.scalars(select(Response).order_by(Response.id.desc())).first()
+    stored = dbs.execute(select(Answer.question_id, func.count()).where(Answer.response_id == response.id)
+                         .group_by(Answer.question_id)).all()  # fmt: skip
+    assert len(stored) > 15 and all(n == 1 for _qid, n in stored), stored
+
+
+def test_the_counter_tablet_rates_then_tells_more(app, client, rating, dbs):
+    from surveyapp.collect import kiosk as kiosk_mode
+
+    point = _point(dbs)
+    with app.app_context():
+        _kiosk, code = kiosk_mode.new_pairing(dbs, point, None)
+        dbs.commit()
+    first = client.get(f"/k/{point.code}")
+    client.post(f"/k/{point.code}/pair", data={"csrf_token": csrf_token(first.text), "pairing": code})
+    page = client.get(f"/k/{point.code}")
+    assert page.status_code == 200 and page.text.count('class="face f') == 10 and "data-kiosk" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    data = {**hidden_fields(page.text), "intent": "quick", **{f"q_{qid}": "2" for qid in QUICK}}
+    thanks = client.post(f"/k/{point.code}", data=data)
+    assert thanks.status_code == 200 and "Góp ý thêm" in thanks.text and "Mời người tiếp theo" in thanks.text
+    response = dbs.scalars(select(Response).order_by(Response.id.desc())).first()
+    assert _answers(dbs, response.id) == {qid: 2.0 for qid in QUICK}
+    token = _more_value(thanks.text)
+    opened = client.post(f"/k/{point.code}", data={"csrf_token": csrf_token(thanks.text), "more": token,
+                                                   "intent": quick.OPEN})  # fmt: skip
+    assert opened.status_code == 200 and "data-kiosk" in opened.text and opened.headers["Cache-Control"] == "no-store"
+    sent = client.post(f"/k/{point.code}", data={**hidden_fields(opened.text), "more": token, "intent": "submit",
+                                                 **valid_answers(rating, level="4")})  # fmt: skip
+    assert sent.status_code == 200 and "Mời người tiếp theo" in sent.text  # back to the faces by itself
+    stored = _answers(dbs, response.id)
+    assert stored[QUICK[0]] == 2.0 and stored["access_seating"] == 4.0
+    # tell us more is not paced: it is the same citizen; the next rating within 20 s is
+    again = client.get(f"/k/{point.code}")
+    soon = client.post(f"/k/{point.code}", data={**hidden_fields(again.text), "intent": "quick",
+                                                 **{f"q_{qid}": "5" for qid in QUICK}})  # fmt: skip
+    assert soon.status_code == 429 and "chờ khoảng" in soon.text
