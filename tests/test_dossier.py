@@ -230,9 +230,46 @@ def test_the_dossier_field_on_a_phone_and_the_office_page_on_a_desktop(browser, 
     office = _sign_in(desk, live_server, demo.admin_username, demo.admin_password)
     office.goto(f"{live_server}/admin/c/{KEY}/g/citizen/ho-so")
     expect(office.get_by_role("heading", name="Mỗi hồ sơ một phiếu")).to_be_visible()
+    expect(office.get_by_role("heading", name="Mã QR in trên giấy hẹn")).to_be_visible()
+    office.get_by_text("Địa chỉ của từng đơn vị").click()
     office.screenshot(path=str(ARTIFACTS / "dossier-office-1366.png"), full_page=True)
     no_axe_violations(office)
+    office.set_viewport_size(PHONE)
+    office.screenshot(path=str(ARTIFACTS / "dossier-office-360.png"), full_page=True)
+    assert office.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     desk.close()
+
+
+@pytest.mark.browser
+def test_the_receipts_qr_fills_the_code_and_the_server_never_sees_it(  # noqa: F811
+    browser, live_server, asking, demo, dbs, caplog
+):
+    """The receipt's QR: the form's address with "#hs=<code>". The phone fills the field from it
+    and drops it from the address bar; no request the server logged holds the code."""
+    from playwright.sync_api import expect
+
+    from .test_browser import PHONE, _answer_everything
+
+    caplog.set_level(logging.DEBUG)
+    point = _point(dbs)
+    phone = browser.new_context(viewport=PHONE)
+    page = phone.new_page()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url + " " + (r.post_data or "")))
+    page.goto(f"{live_server}/f/{point.code}#hs={CODE}")
+    expect(page.locator("#dossier")).to_have_value(CODE)
+    assert "#" not in page.url and "hs=" not in page.url
+    page.check('input[name="q_on_time"][value="yes"]')
+    _answer_everything(page)
+    page.click("button.send")
+    expect(page.get_by_role("heading", name="Cảm ơn ông/bà đã trả lời!")).to_be_visible()
+    campaign = dbs.get(Campaign, asking.campaign_id)
+    dbs.refresh(campaign)
+    assert dossiers.code_hash(campaign.dossier_key, CODE) in set(dbs.scalars(select(DossierClaim.hash)))
+    # the code went only in the posted form (as the typed one does), never in an address
+    assert [u for u in seen if CODE in u.split(" ")[0]] == []
+    assert CODE not in caplog.text and "251203" not in caplog.text
+    phone.close()
 
 
 def test_the_counters_tablet_asks_the_dossier_too(app, client, asking, dbs, monkeypatch):

@@ -63,6 +63,11 @@ def key_of(s: Session, campaign: Campaign) -> bytes | None:
     return campaign.dossier_key
 
 
+#: a receipt's QR code carries the dossier code after ``#hs=`` in the form's address: the part after
+#: "#" never leaves the phone (form.js fills the field with it), so no server log can hold it
+RECEIPT_KEY = "hs"
+
+
 def enable(s: Session, group: RespondentGroup, on: bool = True) -> None:
     """The group's form asks the dossier code (the campaign's key is made now, before anyone answers)."""
     group.asks_dossier = on

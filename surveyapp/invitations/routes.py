@@ -391,5 +391,13 @@ def dossiers_page(key: str, group_code: str):
                 flash(str(exc), "error")
         else:
             flash("Vui lòng chọn tệp danh sách hồ sơ (CSV hoặc Excel) có cột “Mã hồ sơ”.", "error")
+    from ..campaigns.services import form_url
+    from ..models import CollectionPoint
+
+    points = s.execute(
+        select(Unit.name, CollectionPoint.code).join(Unit, CollectionPoint.unit_id == Unit.id)
+        .where(CollectionPoint.group_id == group.id, CollectionPoint.active).order_by(Unit.name)
+    ).all()  # fmt: skip
+    receipts = [(name, f"{form_url(code)}#{dossiers.RECEIPT_KEY}=") for name, code in points]
     return render_template("invitations/dossiers.html", campaign=campaign, group=group, found=found,
-                           destroyed=campaign.dossier_key_destroyed_at)  # fmt: skip
+                           destroyed=campaign.dossier_key_destroyed_at, receipts=receipts)  # fmt: skip

@@ -80,6 +80,13 @@
       });
   }
   restore();
+  // the receipt's QR code carries the dossier code after "#hs=": a browser never sends that part
+  // to the server (no address, no log line holds it); it fills the field, then leaves the address bar
+  var carried = /(?:^#|&)hs=([^&]*)/.exec(location.hash), box = form.querySelector('input[name="dossier"]');
+  if (carried) {
+    try { if (box) box.value = decodeURIComponent(carried[1].replace(/\+/g, " ")).slice(0, 60); } catch (e) {}
+    if (history.replaceState) history.replaceState(null, "", location.pathname + location.search);
+  }
   update();
   // where the user is told something: the first question to fix, or the "saved" line
   var firstError = form.querySelector(".err"), told = document.querySelector(".saved,.alert");
@@ -87,8 +94,8 @@
   else if (told) { told.scrollIntoView({ block: "center" }); told.focus && told.focus({ preventScroll: true }); }
   else if (paged) window.scrollTo(0, 0);
   form.addEventListener("change", function () { update(); save(); tapped(); });
-  function tapped() {  // the one-tap rating: the last face chosen sends it (not where a code is to type)
-    if (form.dataset.quick === undefined || form.dataset.wait !== undefined || sending) return;
+  function tapped() {  // the one-tap rating: the last face chosen sends it (not while a code is still to type)
+    if (form.dataset.quick === undefined || (box && !box.value.trim()) || sending) return;
     var all = Array.prototype.every.call(qs, function (q) { return q.querySelector("input:checked"); });
     if (!all) return;
     var button = form.querySelector("button.send");
