@@ -241,9 +241,7 @@ def test_the_dossier_field_on_a_phone_and_the_office_page_on_a_desktop(browser, 
 
 
 @pytest.mark.browser
-def test_the_receipts_qr_fills_the_code_and_the_server_never_sees_it(  # noqa: F811
-    browser, live_server, asking, demo, dbs, caplog
-):
+def test_the_receipts_qr_fills_the_code_and_the_server_never_sees_it(browser, live_server, asking, dbs, caplog):  # noqa: F811
     """The receipt's QR: the form's address with "#hs=<code>". The phone fills the field from it
     and drops it from the address bar; no request the server logged holds the code."""
     from playwright.sync_api import expect
