@@ -242,6 +242,28 @@ def register_commands(app: Flask) -> None:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)
 
+    @app.cli.command("export-data", help="Xuất câu trả lời của một nhóm cho SPSS (.sav), Stata (.dta) hoặc CSV kèm "
+                     "bảng mã (.csv và -codebook.xlsx).")  # fmt: skip
+    @click.argument("campaign")
+    @click.argument("group")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    def export_data(campaign: str, group: str, out: Path) -> None:
+        from .results.datafile import FORMATS, codebook_path, write
+        from .results.services import questionnaires, raw_rows
+
+        fmt = out.suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise click.ClickException("Tệp xuất phải có đuôi .sav (SPSS), .dta (Stata) hoặc .csv.")
+        c = _campaign_or_fail(campaign)
+        found = next((g for g in c.groups if g.code == group), None)
+        if found is None:
+            known = ", ".join(g.code for g in c.groups)
+            raise click.ClickException(f"Đợt “{c.key}” không có nhóm “{group}” (các nhóm: {known}).")
+        n = write(str(out), fmt, questionnaires(c)[found.code], raw_rows(session(), c, found),
+                  file_label=f"{c.name} · {found.name}")  # fmt: skip
+        also = f" và {codebook_path(str(out))}" if fmt == "csv" else ""
+        click.echo(f"Đã ghi {out}{also}: {n} dòng", err=True)
+
     @app.cli.group("units", help="Danh sách đơn vị: nhập từ tệp, xem trước, áp dụng.")
     def units_group() -> None:
         pass

@@ -172,6 +172,56 @@ def raw(key: str, group_code: str):
     )  # fmt: skip
 
 
+DATA_TYPES = {"sav": "application/x-spss-sav", "dta": "application/x-stata-dta", "csv": "text/csv"}
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/data.<fmt>")
+@staff_required(Role.SCORER)
+def data_file(key: str, group_code: str, fmt: str):
+    """A group's answers for SPSS, Stata or as coded CSV (results/datafile.py): the raw export's rows."""
+    import os
+    import tempfile
+
+    from . import datafile
+
+    campaign = _campaign(key)
+    group = next((g for g in campaign.groups if g.code == group_code), None)
+    if group is None or fmt not in DATA_TYPES:
+        abort(404)
+    questionnaire = questionnaires(campaign)[group.code]
+    handle, path = tempfile.mkstemp(suffix=f".{fmt}")
+    os.close(handle)
+    try:
+        if fmt == "csv":  # the codebook has its own download
+            datafile.write_csv(path, questionnaire, raw_rows(session(), campaign, group), codebook=False)
+        else:
+            datafile.write(path, fmt, questionnaire, raw_rows(session(), campaign, group),
+                           file_label=f"{campaign.name} · {group.name}")  # fmt: skip
+        with open(path, "rb") as f:
+            body = f.read()
+    finally:
+        os.unlink(path)
+    name = f"du-lieu-{campaign.key}-{group.code}.{fmt}"
+    return HttpResponse(body, mimetype=DATA_TYPES[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@bp.route("/admin/c/<key>/g/<group_code>/codebook.xlsx")
+@staff_required(Role.SCORER)
+def codebook(key: str, group_code: str):
+    from . import datafile
+
+    campaign = _campaign(key)
+    group = next((g for g in campaign.groups if g.code == group_code), None)
+    if group is None:
+        abort(404)
+    out = io.BytesIO()
+    datafile.write_codebook(out, questionnaires(campaign)[group.code])
+    name = f"bang-ma-{campaign.key}-{group.code}.xlsx"
+    return HttpResponse(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
 def _export(key: str, export_id: int) -> tuple[Campaign, ExportFile]:
     campaign = _campaign(key)
     export = session().get(ExportFile, export_id)
