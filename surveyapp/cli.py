@@ -242,6 +242,17 @@ def register_commands(app: Flask) -> None:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)
 
+    @app.cli.command("dossier", help="Lập hồ sơ chọn mẫu của một đợt khảo sát (Word .docx) để kiểm tra, chạy lại mẫu.")
+    @click.argument("campaign")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    def dossier(campaign: str, out: Path) -> None:
+        from .planning.dossier import write
+
+        if out.suffix.lower() != ".docx":
+            raise click.ClickException("Hồ sơ chọn mẫu ghi ra tệp Word: đặt tên tệp có đuôi .docx.")
+        write(session(), _campaign_or_fail(campaign), out)
+        click.echo(f"Đã ghi {out}", err=True)
+
     @app.cli.command("export-data", help="Xuất câu trả lời của một nhóm cho SPSS (.sav), Stata (.dta) hoặc CSV kèm "
                      "bảng mã (.csv và -codebook.xlsx).")  # fmt: skip
     @click.argument("campaign")
