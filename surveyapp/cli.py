@@ -157,6 +157,7 @@ def register_commands(app: Flask) -> None:
                 from .audit import record
 
                 cells = apply_plan(s, c, built)
+                c.sampling_plan = text  # as the plan form keeps it: shown again, and in the dossier
                 record(s, "campaign.plan_applied", f"campaign:{c.key}", cells=cells, total=built.total,
                        groups=built.totals_by_group(), source=str(plan_file))  # fmt: skip
                 s.commit()
@@ -242,14 +243,14 @@ def register_commands(app: Flask) -> None:
             _tsv(u.unit, "" if u.total is None else f"{u.total:.2f}", u.rank or "")
         click.echo(f"Đã ghi {out}", err=True)
 
-    @app.cli.command("dossier", help="Lập hồ sơ chọn mẫu của một đợt khảo sát (Word .docx) để kiểm tra, chạy lại mẫu.")
+    @app.cli.command("dossier", help="Lập hồ sơ chọn mẫu của một đợt (Word .docx hoặc PDF) để kiểm tra, chạy lại mẫu.")
     @click.argument("campaign")
     @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
     def dossier(campaign: str, out: Path) -> None:
         from .planning.dossier import write
 
-        if out.suffix.lower() != ".docx":
-            raise click.ClickException("Hồ sơ chọn mẫu ghi ra tệp Word: đặt tên tệp có đuôi .docx.")
+        if out.suffix.lower() not in (".docx", ".pdf"):
+            raise click.ClickException("Hồ sơ chọn mẫu ghi ra tệp Word hoặc PDF: đặt tên tệp có đuôi .docx hoặc .pdf.")
         write(session(), _campaign_or_fail(campaign), out)
         click.echo(f"Đã ghi {out}", err=True)
 

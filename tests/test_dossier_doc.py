@@ -39,7 +39,8 @@ def test_the_dossier_lets_an_inspector_draw_the_same_people_again(runner, demo, 
     assert result.exit_code == 0, result.output
     text = _text(out)
     record = dbs.scalars(select(FrameDraw)).one()
-    for needed in ("HỒ SƠ CHỌN MẪU", "Kế hoạch mẫu", "Chỉ tiêu và số phiếu đã nhận", "20261203", record.frame_sha256,
+    for needed in ("HỒ SƠ CHỌN MẪU", "Kế hoạch mẫu", "Cố định mỗi đơn vị", "Toàn bộ danh sách (tổng điều tra)",
+                   "số phiếu mỗi đơn vị: 60", "method: fixed", "thuộc Huyện Ninh Giang; loại: xã, thị trấn", "Chỉ tiêu và số phiếu đã nhận", "20261203", record.frame_sha256,
                    "hệ thống (khoảng cách đều, điểm đầu ngẫu nhiên)", "Xã An Đức"):  # fmt: skip
         assert needed in text, needed
     assert ", ".join(json.loads(record.selected_ids)) in text and ", ".join(json.loads(record.reserve_ids)) in text
@@ -58,10 +59,20 @@ def test_the_dossier_lets_an_inspector_draw_the_same_people_again(runner, demo, 
     assert ids == json.loads(record.selected_ids) + json.loads(record.reserve_ids)
 
 
-def test_a_campaign_without_a_plan_or_draws_says_so_and_only_docx_is_written(runner, demo, tmp_path):
+def test_a_campaign_without_a_plan_or_draws_says_so_and_the_pdf_says_the_same(runner, demo, tmp_path):
     out = tmp_path / "hs.docx"
     assert runner.invoke(args=["dossier", demo.campaign_key, str(out)]).exit_code == 0
     text = _text(out)
     assert "không có lần chọn ngẫu nhiên nào" in text
-    wrong = runner.invoke(args=["dossier", demo.campaign_key, str(tmp_path / "hs.pdf")])
-    assert wrong.exit_code != 0 and "đuôi .docx" in wrong.output
+    pdf = tmp_path / "hs.pdf"
+    assert runner.invoke(args=["dossier", demo.campaign_key, str(pdf)]).exit_code == 0
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    said = "\n".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+    for line in ("HỒ SƠ CHỌN MẪU", "Chỉ tiêu và số phiếu đã nhận theo đơn vị", "không có lần chọn ngẫu nhiên nào",
+                 "Trang 1/"):  # fmt: skip
+        assert line in said, line
+    wrong = runner.invoke(args=["dossier", demo.campaign_key, str(tmp_path / "hs.odt")])
+    assert wrong.exit_code != 0 and "đuôi .docx hoặc .pdf" in wrong.output
