@@ -76,3 +76,18 @@ def test_a_campaign_without_a_plan_or_draws_says_so_and_the_pdf_says_the_same(ru
         assert line in said, line
     wrong = runner.invoke(args=["dossier", demo.campaign_key, str(tmp_path / "hs.odt")])
     assert wrong.exit_code != 0 and "đuôi .docx hoặc .pdf" in wrong.output
+
+
+def test_the_plan_page_gives_the_dossier_as_word_and_pdf(app, client, demo):
+    from .test_qr_posters import login
+
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{demo.campaign_key}/plan").get_data(as_text=True)
+    assert "Hồ sơ chọn mẫu (Word)" in page and "Hồ sơ chọn mẫu (PDF)" in page
+    word = client.get(f"/admin/c/{demo.campaign_key}/ho-so-chon-mau.docx")
+    assert word.status_code == 200 and word.data[:2] == b"PK"
+    assert f'filename="ho-so-chon-mau-{demo.campaign_key}.docx"' in word.headers["Content-Disposition"]
+    pdf = client.get(f"/admin/c/{demo.campaign_key}/ho-so-chon-mau.pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    assert client.get(f"/admin/c/{demo.campaign_key}/ho-so-chon-mau.odt").status_code == 404
+    assert app.test_client().get(f"/admin/c/{demo.campaign_key}/ho-so-chon-mau.pdf").status_code in (302, 401, 403)

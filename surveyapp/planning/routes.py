@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from flask import Response as HttpResponse
@@ -127,6 +128,28 @@ def plan_xlsx(key: str):
     return HttpResponse(
         data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="ke-hoach-mau-{c.key}.xlsx"'}
     )
+
+
+@bp.route("/admin/c/<key>/ho-so-chon-mau.<fmt>")
+@staff_required(Role.SCORER)
+def dossier_file(key: str, fmt: str):
+    """The methodology dossier (planning/dossier.py) as Word or PDF."""
+    from ..documents import to_docx, to_pdf
+    from .dossier import blocks
+
+    if fmt not in ("docx", "pdf"):
+        abort(404)
+    c = _campaign(key)
+    content = blocks(session(), c)
+    if fmt == "pdf":
+        data, mimetype = to_pdf(content, f"Hồ sơ chọn mẫu · {c.name}"), "application/pdf"
+    else:
+        out = io.BytesIO()
+        to_docx(content).save(out)
+        data = out.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    name = f"ho-so-chon-mau-{c.key}.{fmt}"
+    return HttpResponse(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/admin/c/<key>/draws", methods=["GET", "POST"])
