@@ -254,6 +254,40 @@ def register_commands(app: Flask) -> None:
         write(session(), _campaign_or_fail(campaign), out)
         click.echo(f"Đã ghi {out}", err=True)
 
+    @app.cli.command("compare", help="So sánh điểm từng đơn vị, tiêu chí với một đợt trước (kể cả đơn vị đã sáp nhập).")
+    @click.argument("campaign")
+    @click.argument("earlier")
+    @click.option("--crosswalk", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Tệp CSV/Excel hai cột “Mã đơn vị mới”, “Mã đơn vị cũ” (mỗi đơn vị cũ một dòng).")  # fmt: skip
+    def compare_command(campaign: str, earlier: str, crosswalk: Path | None) -> None:
+        from questionnaires.scoring import RulesError
+        from questionnaires.scoring.compare import compare
+
+        from .results.services import NoRules, compute
+        from .results.yearly import read_crosswalk
+
+        s = session()
+        try:
+            now, _ = compute(s, _campaign_or_fail(campaign))
+            before, _ = compute(s, _campaign_or_fail(earlier))
+            walk = read_crosswalk(crosswalk.read_bytes(), crosswalk.name) if crosswalk else None
+        except (NoRules, RulesError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+        def pct(x):
+            return "" if x is None else f"{100 * x:.1f}".replace(".", ",")
+
+        _tsv("Mã đơn vị", "Đơn vị", "Tiêu chí", "Năm trước %", "Năm nay %", "Thay đổi (điểm %)", "Khoảng 95% từ",
+             "đến", "Ý nghĩa", "Đơn vị năm trước")  # fmt: skip
+        for c in compare(now, before, walk):
+            if c.before is None:
+                alone = "không có đơn vị tương ứng năm trước"
+                _tsv(c.unit, c.name, c.criterion, "", pct(c.now.value), "", "", "", alone, "")
+                continue
+            mark = "vượt mức ngẫu nhiên" if c.beyond_chance else "chưa chắc khác"
+            _tsv(c.unit, c.name, c.criterion, pct(c.before.value), pct(c.now.value), pct(c.difference), pct(c.low),
+                 pct(c.high), mark, ", ".join(c.before.units))  # fmt: skip
+
     @app.cli.command("export-data", help="Xuất câu trả lời của một nhóm cho SPSS (.sav), Stata (.dta) hoặc CSV kèm "
                      "bảng mã (.csv và -codebook.xlsx).")  # fmt: skip
     @click.argument("campaign")
