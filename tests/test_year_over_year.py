@@ -16,6 +16,8 @@ from surveyapp.demo.fake import fill
 from surveyapp.results.services import compute
 from surveyapp.results.yearly import read_crosswalk
 
+from .test_browser import browser  # noqa: F401 (the fixture)
+
 KEY = "ninh-giang-2023"
 
 
@@ -102,3 +104,37 @@ def test_a_bad_crosswalk_is_told_with_its_row(tmp_path):
         read_crosswalk("Mã đơn vị mới,Mã đơn vị cũ\nA,B\nC,\n".encode(), "x.csv")
     with pytest.raises(ValueError, match="mã đơn vị cũ"):
         read_crosswalk("Mã đơn vị mới,Tên\nA,B\n".encode(), "x.csv")
+
+
+@pytest.mark.browser
+def test_the_compare_page_with_a_crosswalk(two_years, client, demo, browser, live_server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from .conftest import ARTIFACTS
+    from .test_browser import no_axe_violations
+    from .test_every_page import _sign_in
+
+    login_page = "/admin/c/ninh-giang-2024/so-sanh"
+    from .test_qr_posters import login
+
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"{login_page}?earlier={KEY}").get_data(as_text=True)
+    assert (
+        "So sánh với đợt khảo sát trước" in page
+        and "Xã An Đức" in page
+        and "chưa chắc khác" in page
+        or "rõ rệt" in page
+    )
+    sheet = tmp_path / "sap-nhap.csv"
+    sheet.write_text("Mã đơn vị mới,Mã đơn vị cũ\nHDG-NGG-02,HDG-NGG-02\nHDG-NGG-02,HDG-NGG-03\n", encoding="utf-8")
+    for width in (1366, 360):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        tab = _sign_in(context, live_server, demo.admin_username, demo.admin_password)
+        tab.goto(f"{live_server}{login_page}")
+        tab.set_input_files("input[name=crosswalk]", str(sheet))
+        tab.get_by_role("button", name="So sánh").click()
+        expect(tab.get_by_text("gộp HDG-NGG-02, HDG-NGG-03").first).to_be_visible()
+        tab.screenshot(path=str(ARTIFACTS / f"compare-{width}.png"))
+        no_axe_violations(tab)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()

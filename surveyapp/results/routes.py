@@ -93,6 +93,42 @@ def _weighted_rows(campaign: Campaign, table) -> list:
     return weighted_rows(campaign, table, result) if result is not None else []
 
 
+@bp.route("/admin/c/<key>/so-sanh", methods=["GET", "POST"])
+@staff_required(Role.SCORER)
+def compare_years(key: str):
+    """This campaign against an earlier one, per unit and criterion (questionnaires/scoring/compare.py),
+    through a crosswalk of merged units uploaded here (read in memory, not stored)."""
+    from flask import request
+
+    from questionnaires.scoring.compare import compare
+
+    from .yearly import read_crosswalk
+
+    campaign = _campaign(key)
+    s = session()
+    others = [
+        c for c in s.scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.name)) if c.id != campaign.id
+    ]
+    chosen = request.values.get("earlier") or (others[0].key if others else "")
+    earlier = next((c for c in others if c.key == chosen), None)
+    error, changes, names, walk = None, [], {}, None
+    upload = request.files.get("crosswalk")
+    if upload is not None and upload.filename:
+        try:
+            walk = read_crosswalk(upload.read(), upload.filename)
+        except ValueError as exc:
+            error = str(exc)
+    if earlier is not None and error is None:
+        (now, _c), error = _scores(campaign)
+        (before, _c2), error_before = _scores(earlier) if error is None else ((None, None), None)
+        error = error or error_before
+        if error is None:
+            changes = compare(now, before, walk)
+            names = {c.code: c.name for c in now.rules.criteria}
+    return render_template("results/compare.html", campaign=campaign, others=others, earlier=earlier, error=error,
+                           changes=changes, criterion_names=names, crosswalk=walk, user=current_user())  # fmt: skip
+
+
 @bp.route("/admin/c/<key>/results/u/<unit_code>")
 @staff_required(Role.SCORER)
 def unit_results(key: str, unit_code: str):
