@@ -288,6 +288,23 @@ def register_commands(app: Flask) -> None:
             _tsv(c.unit, c.name, c.criterion, pct(c.before.value), pct(c.now.value), pct(c.difference), pct(c.low),
                  pct(c.high), mark, ", ".join(c.before.units))  # fmt: skip
 
+    @app.cli.command("report", help="Lập báo cáo kết quả điều tra xã hội học của một đợt (Word .docx hoặc PDF).")
+    @click.argument("campaign")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    def report(campaign: str, out: Path) -> None:
+        from questionnaires.scoring import RulesError
+
+        from .results.report import write
+        from .results.services import NoRules
+
+        if out.suffix.lower() not in (".docx", ".pdf"):
+            raise click.ClickException("Báo cáo ghi ra tệp Word hoặc PDF: đặt tên tệp có đuôi .docx hoặc .pdf.")
+        try:
+            write(session(), _campaign_or_fail(campaign), out)
+        except (NoRules, RulesError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Đã ghi {out}", err=True)
+
     @app.cli.command("export-data", help="Xuất câu trả lời của một nhóm cho SPSS (.sav), Stata (.dta) hoặc CSV kèm "
                      "bảng mã (.csv và -codebook.xlsx).")  # fmt: skip
     @click.argument("campaign")

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 class Heading:
     text: str
     level: int = 1  #: 0 the title, 1 a chapter, 2 a section
+    new_page: bool = False  #: starts a page (an annex page a unit can be sent alone)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def to_docx(blocks: list[Block]):
     normal.font.name, normal.font.size = "Times New Roman", Pt(13)
     for block in blocks:
         if isinstance(block, Heading):
+            if block.new_page:
+                doc.add_page_break()
             doc.add_heading(block.text, level=block.level)
         elif isinstance(block, Para):
             paragraph = doc.add_paragraph(block.text)
@@ -95,7 +98,8 @@ def to_html(blocks: list[Block], title: str) -> str:
     for block in blocks:
         if isinstance(block, Heading):
             tag = f"h{block.level + 1}"
-            out.append(f"<{tag}>{Markup('<br>').join(escape(line) for line in block.text.split(chr(10)))}</{tag}>")
+            css = ' style="page-break-before: always"' if block.new_page else ""
+            out.append(f"<{tag}{css}>{Markup('<br>').join(escape(line) for line in block.text.split(chr(10)))}</{tag}>")
         elif isinstance(block, Para):
             css = ' class="code"' if block.code else ""
             text = f"<b>{escape(block.text)}</b>" if block.bold else escape(block.text)
