@@ -74,3 +74,15 @@ def test_each_unit_has_its_own_annex_page_in_the_pdf(runner, demo, dbs, tmp_path
         assert len(holding) == 1, u.name
         others = [x for x in table.units if x.unit != u.unit and f"{x.name} ({x.unit})" in pages[holding[0]]]
         assert others == [], (u.name, [x.name for x in others])
+
+
+def test_the_results_page_gives_the_report(app, client, demo):
+    login(client, demo.admin_username, demo.admin_password)
+    page = client.get(f"/admin/c/{KEY}/results").get_data(as_text=True)
+    assert "Báo cáo (Word)" in page and "Báo cáo (PDF)" in page
+    word = client.get(f"/admin/c/{KEY}/bao-cao.docx")
+    assert word.status_code == 200 and word.data[:2] == b"PK"
+    pdf = client.get(f"/admin/c/{KEY}/bao-cao.pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    assert client.get(f"/admin/c/{KEY}/bao-cao.rtf").status_code == 404
+    assert app.test_client().get(f"/admin/c/{KEY}/bao-cao.pdf").status_code in (302, 401, 403)

@@ -93,6 +93,31 @@ def _weighted_rows(campaign: Campaign, table) -> list:
     return weighted_rows(campaign, table, result) if result is not None else []
 
 
+@bp.route("/admin/c/<key>/bao-cao.<fmt>")
+@staff_required(Role.SCORER)
+def report_file(key: str, fmt: str):
+    """The annual report (results/report.py) as Word or PDF."""
+    from ..documents import to_docx, to_pdf
+    from .report import blocks
+
+    if fmt not in ("docx", "pdf"):
+        abort(404)
+    campaign = _campaign(key)
+    (table, _counts), error = _scores(campaign)
+    if table is None:
+        abort(404)
+    content = blocks(session(), campaign)
+    if fmt == "pdf":
+        data, mimetype = to_pdf(content, f"Báo cáo kết quả điều tra · {campaign.name}"), "application/pdf"
+    else:
+        out = io.BytesIO()
+        to_docx(content).save(out)
+        data = out.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    name = f"bao-cao-{campaign.key}.{fmt}"
+    return HttpResponse(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.route("/admin/c/<key>/so-sanh", methods=["GET", "POST"])
 @staff_required(Role.SCORER)
 def compare_years(key: str):
